@@ -1,0 +1,111 @@
+"""The policyqa command line: build | ask | search | serve | parse | ingest | model | eval."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+
+def _print_json(obj: object) -> None:
+    print(json.dumps(obj, ensure_ascii=False))
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    from corpus import DocumentError, parse_file
+
+    try:
+        parsed = parse_file(args.file, args.doc_id)
+    except DocumentError as exc:
+        print(f"policyqa parse: {args.file}: {exc}", file=sys.stderr)
+        return 2
+    if args.clauses:
+        for clause in parsed.clauses:
+            _print_json(clause.to_dict())
+    else:
+        for item in parsed.items:
+            _print_json(item.to_dict())
+    for warning in parsed.warnings:
+        print(f"warning: line {warning.line}: {warning.message}", file=sys.stderr)
+    doc = parsed.document
+    print(
+        f"{doc.doc_id}: {doc.title} {doc.number or ''} — {len(parsed.items)} items, "
+        f"{len(parsed.clauses)} clauses, {len(parsed.warnings)} warnings",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _commands() -> dict:
+    from api import commands
+
+    return {
+        "build": commands.cmd_build,
+        "ask": commands.cmd_ask,
+        "search": commands.cmd_search,
+        "serve": commands.cmd_serve,
+        "ingest": commands.cmd_ingest,
+        "model": commands.cmd_model,
+        "eval": commands.cmd_eval,
+    }
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="policyqa", description="Cited answers over Chinese policy documents.")
+    parser.add_argument("--data-dir", help="data folder (index, uploads); default $POLICYQA_DATA_DIR or ./data")
+    parser.add_argument("--model-dir", help="sentence-transformers model folder; default $POLICYQA_MODEL_DIR")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("parse", help="parse a document and print its items as JSON lines")
+    p.add_argument("file")
+    p.add_argument("--doc-id", help="document id (default: the file name)")
+    p.add_argument("--clauses", action="store_true", help="print clause-level chunks instead of items")
+
+    p = sub.add_parser("build", help="build the model (if missing) and the index of the bundled corpus")
+    p.add_argument("--corpus", nargs="*", help="document files (default: the bundled corpus)")
+
+    p = sub.add_parser("ask", help="ask a question in Chinese")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print the full JSON answer")
+    p.add_argument("--top-k", type=int, default=5)
+
+    p = sub.add_parser("search", help="keyword search over items, with targets")
+    p.add_argument("query")
+    p.add_argument("--unit")
+    p.add_argument("--official")
+    p.add_argument("--doc")
+    p.add_argument("--limit", type=int, default=10)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("serve", help="start the HTTP service")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+
+    p = sub.add_parser("ingest", help="add or replace one document in the index")
+    p.add_argument("file")
+    p.add_argument("--doc-id")
+
+    sub.add_parser("model", help="build (if missing) and verify the embedding model; print where it is")
+
+    p = sub.add_parser("eval", help="score policyqa (and baselines) on a gold question file")
+    p.add_argument("--gold", default=None, help="gold JSONL file (default: eval/gold/dev.jsonl)")
+    p.add_argument("--url", help="evaluate a running server over HTTP instead of in process")
+    p.add_argument("--baselines", action="store_true", help="also score BM25-only, dense-only and vanilla RAG")
+    p.add_argument("--out", default="eval/report", help="output folder for report.json, report.md, chart.png")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    import signal
+
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `policyqa parse … | head` ends quietly
+    args = make_parser().parse_args(argv)
+    if args.command == "parse":
+        return cmd_parse(args)
+    return _commands()[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

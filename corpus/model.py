@@ -1,0 +1,111 @@
+"""Typed, frozen records passed from the corpus stage to the index stage."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Target:
+    """One quantitative target, e.g. 力争开行2200列以上 → value "2200", unit "列", qualifier "以上"."""
+
+    text: str
+    value: str
+    unit: str
+    qualifier: str | None = None
+
+
+@dataclass(frozen=True)
+class Investment:
+    """Project investment figures, in 亿元 as printed (None where the cell says 待核定 or is blank)."""
+
+    total: float | None
+    planned: float | None
+    total_text: str = ""
+    planned_text: str = ""
+
+
+@dataclass(frozen=True)
+class Document:
+    doc_id: str
+    title: str
+    number: str | None = None  # 文号, e.g. 浙政办发〔2023〕6号
+    issuer: str | None = None
+    date: str | None = None  # ISO yyyy-mm-dd where the day is known
+    source: str = ""
+    checksum: str = ""
+
+
+@dataclass(frozen=True)
+class Item:
+    """A numbered task or an annex table row, with the metadata a question can ask for."""
+
+    item_id: str
+    doc_id: str
+    kind: str  # task | reform | policy | platform | project | row
+    section: tuple[str, ...]
+    item_no: str  # as printed, in ASCII ("3", "（一）" → "(一)")
+    text: str  # display text, joined across line breaks
+    norm: str  # normalised text for matching
+    lead_officials: tuple[str, ...] = ()
+    units: tuple[str, ...] = ()
+    lead_units: tuple[str, ...] = ()
+    deadline: str | None = None
+    targets: tuple[Target, ...] = ()
+    fields: tuple[tuple[str, str], ...] = ()  # table columns (header, cell) as printed
+    project_code: str | None = None
+    build_type: str | None = None  # 新建 / 续建
+    investment: Investment | None = None
+    progress: str | None = None  # 形象进度
+    line: int = 0  # first source line (1-based)
+
+    @property
+    def section_path(self) -> str:
+        return " › ".join(self.section)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Clause:
+    """A clause-level chunk: a sentence, or one task inside it, carrying its item's metadata.
+
+    Where the document attaches metadata to the clause itself (十方面民生实事 clause groups),
+    the clause carries that metadata instead of the item's.
+    """
+
+    clause_id: str
+    item_id: str
+    doc_id: str
+    kind: str
+    section: tuple[str, ...]
+    item_no: str
+    text: str
+    norm: str
+    lead_officials: tuple[str, ...] = ()
+    units: tuple[str, ...] = ()
+    lead_units: tuple[str, ...] = ()
+    deadline: str | None = None
+    targets: tuple[Target, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ParseWarning:
+    """Something the parser could not attribute; never silently dropped."""
+
+    line: int
+    message: str
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class ParsedDocument:
+    document: Document
+    items: tuple[Item, ...]
+    clauses: tuple[Clause, ...]
+    warnings: tuple[ParseWarning, ...] = field(default=())

@@ -1,0 +1,200 @@
+"""Numbered prose: headings and items ("一、" › "（一）" › "1." / "１ " › "（1）").
+
+The parser builds a tree of numbered blocks. A number is accepted as a marker only when it
+continues its level's sequence (or starts it at 1 under a new parent), so a wrapped line that
+happens to begin with "１００ 个项目…" stays a continuation. The level whose blocks carry most
+attributions is the item level; levels above it are sections, levels below it are sub-points
+of their item.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from corpus.normalize import to_halfwidth
+
+CN_DIGITS = {"零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+_MARKERS = (
+    (1, re.compile(r"^([一二三四五六七八九十百]{1,4})[、．.]\s*(.*)$")),
+    (2, re.compile(r"^[（(]([一二三四五六七八九十百]{1,4})[）)]\s*(.*)$")),
+    (3, re.compile(r"^(\d{1,3})(?:[.．、](?![\d.])|\s+(?=[^\s\d]))\s*(.*)$")),
+    (4, re.compile(r"^[（(](\d{1,3})[）)]\s*(.*)$")),
+)
+_SPACE_STYLE = re.compile(r"^\d{1,3}\s")
+_ATTRIBUTION_LINE = re.compile(r"^\s*(责任单位|牵头单位|责任部门|牵头部门|配合单位|牵头领导|责任领导)\s*[：:]")
+_TRAILER = re.compile(r"^\s*(?:[-–]\s*)?(抄送|主送|附件\s*[:：\d]|附\s*[:：]|附\s*\d|联系人|[（(]此件|印发)")
+_MIDLINE_MARKER = re.compile(
+    r"\s+(?=(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)]|\d{1,2}[．.](?!\d)|[（(]\d{1,2}[）)]))"
+)
+_SENTENCE_END = "。！？；;!?）)」”"
+
+
+def cn_number(text: str) -> int:
+    """一 → 1, 十二 → 12, 二十三 → 23."""
+    if text.isdigit():
+        return int(text)
+    total, current = 0, 0
+    for ch in text:
+        if ch == "百":
+            total += (current or 1) * 100
+            current = 0
+        elif ch == "十":
+            total += (current or 1) * 10
+            current = 0
+        else:
+            current = CN_DIGITS.get(ch, 0)
+    return total + current
+
+
+@dataclass(eq=False)
+class Block:
+    level: int  # 0 = root, 1..4 numbering levels
+    number: int
+    marker: str  # as printed, half-width ("四、", "(一)", "3")
+    head: str  # text on the marker line after the marker
+    line: int
+    lines: list[tuple[int, str]] = field(default_factory=list)  # continuation lines
+    children: list[Block] = field(default_factory=list)
+    parent: Block | None = None
+    part: str | None = None  # part title in force when the block opened
+
+    @property
+    def text(self) -> str:
+        from corpus.normalize import join_lines
+
+        return join_lines([self.head] + [t for _, t in self.lines])
+
+    def has_attribution(self) -> bool:
+        from corpus.attribution import _KEY
+
+        own = to_halfwidth(join_and_strip(self))
+        return bool(_KEY.search(own))
+
+
+def join_and_strip(block: Block) -> str:
+    return block.text
+
+
+@dataclass
+class ProseTree:
+    root: Block
+    trailer: list[tuple[int, str]]
+    preamble: list[tuple[int, str]]
+
+
+def split_collapsed(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Documents whose whitespace was collapsed to one line: split before numbering markers."""
+    out: list[tuple[int, str]] = []
+    for no, text in lines:
+        if len(text) < 200:
+            out.append((no, text))
+            continue
+        for piece in _MIDLINE_MARKER.split(text):
+            if piece.strip():
+                out.append((no, piece.strip()))
+    return out
+
+
+def _match_marker(text: str) -> tuple[int, int, str, str] | None:
+    half = to_halfwidth(text)
+    for level, pattern in _MARKERS:
+        m = pattern.match(half)
+        if m:
+            number = cn_number(m.group(1))
+            marker_len = len(half) - len(m.group(2))
+            return level, number, half[:marker_len].strip(), text[marker_len:].strip()
+    return None
+
+
+def build_tree(lines: list[tuple[int, str]]) -> ProseTree:
+    """Build the block tree of a prose region (lines are (line number, text), blank lines removed)."""
+    root = Block(level=0, number=0, marker="", head="", line=0)
+    last_at_level: dict[int, int] = {}
+    stack: list[Block] = [root]
+    preamble: list[tuple[int, str]] = []
+    trailer: list[tuple[int, str]] = []
+    part: str | None = None
+    in_trailer = False
+    prev_text = ""
+    prev_raw = ""
+    for no, text in lines:
+        if root.children and _TRAILER.match(text):
+            in_trailer = True
+        marker = _match_marker(text)
+        accepted = False
+        if marker:
+            level, number, printed, head = marker
+            parent = next(b for b in reversed(stack) if b.level < level)
+            siblings = [c for c in parent.children if c.level == level]
+            if siblings:
+                # numbering restarts at 1 only where a new part opens under its own title line
+                ok = number == siblings[-1].number + 1 or (
+                    number == 1 and parent is root and _is_title_line(prev_raw)
+                )
+            else:
+                ok = number == 1 or number == last_at_level.get(level, -99) + 1
+            if ok and _SPACE_STYLE.match(to_halfwidth(text)):
+                # "１ 地区生产总值…": a bare number opens an item only after a finished sentence
+                current = stack[-1]
+                ok = (
+                    not prev_text
+                    or prev_text[-1] in _SENTENCE_END
+                    or _ATTRIBUTION_LINE.match(prev_text) is not None
+                    or current.has_attribution()
+                    or current.level < level and not current.lines
+                )
+            if ok and level == 1 and number == 1 and root.children:
+                # a restart at 一、: a new part; its title is the short line just before
+                part = _take_part_title(stack[-1]) or part
+            if ok and not root.children and number == 1:
+                part = _title_from_preamble(preamble) or part
+            if ok:
+                accepted = True
+                in_trailer = False
+                while stack[-1].level >= level:
+                    stack.pop()
+                parent = stack[-1]
+                block = Block(level, number, printed, head, no, parent=parent, part=part)
+                parent.children.append(block)
+                stack.append(block)
+                last_at_level[level] = number
+        if not accepted:
+            if in_trailer:
+                trailer.append((no, text))
+            elif len(stack) == 1:
+                preamble.append((no, text))
+            else:
+                stack[-1].lines.append((no, text))
+        prev_text = to_halfwidth(text).strip()
+        prev_raw = text
+    return ProseTree(root=root, trailer=trailer, preamble=preamble)
+
+
+def _is_title_line(text: str) -> bool:
+    compact = re.sub(r"\s+", "", text)
+    return 2 <= len(compact) <= 40 and compact[-1] not in "。，、；：,;:）)" and "：" not in compact
+
+
+def _take_part_title(block: Block) -> str | None:
+    if block.lines and _is_title_line(block.lines[-1][1]):
+        _, title = block.lines.pop()
+        return tidy(title)
+    return None
+
+
+def _title_from_preamble(preamble: list[tuple[int, str]]) -> str | None:
+    for _, text in reversed(preamble[-3:]):
+        if _is_title_line(text):
+            return tidy(text)
+    return None
+
+
+def tidy(text: str) -> str:
+    """Half-width, with spaces removed except between two ASCII words (section and unit names)."""
+    from corpus.normalize import repair_decimals
+
+    half = repair_decimals(to_halfwidth(text))
+    half = re.sub(r"\s+", " ", half).strip()
+    return re.sub(r"(?<![A-Za-z]) | (?![A-Za-z])", "", half)

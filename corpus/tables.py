@@ -1,0 +1,219 @@
+"""Annex tables extracted as tab-separated rows.
+
+Rules of the genre:
+- a header (first cell 序号) repeated after a page break is not a row;
+- a row whose first cell is empty continues the row above (it wrapped across lines or pages);
+- a row whose first cell is "一、…" with every other cell empty opens a group;
+- a merged cell left blank inherits the value above it within the same group, for grouping and
+  attribution columns only (a blank 形象进度 is blank, not inherited);
+- a row whose columns are visibly shifted is realigned only where the column types prove it,
+  and always reported as a warning.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+
+from corpus.model import ParseWarning
+
+_GROUP = re.compile(r"^[一二三四五六七八九十]{1,3}[、．.]")
+_DEADLINE = re.compile(
+    r"^(全年|年底|年内|年中|长期|持续推进|上半年|下半年|.{0,4}季度.*|\d{1,2}\s*月.*|\d{4}\s*年.*|.*前|.*底)$"
+)
+_NUMBER = re.compile(r"^(\d+(\.\d+)?|待核定|/|—|-)$")
+_BUILD_TYPE = re.compile(r"^(新建|续建|改扩建|扩建|改建|前期|预备)$")
+
+
+@dataclass
+class TableRow:
+    cells: list[str]
+    line: int
+    group: str | None
+    realigned: bool = False
+    absent: set[int] = field(default_factory=set)  # columns missing after realignment
+    inherited: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass
+class Table:
+    title: str
+    annex: str  # "附1"
+    header: list[str]
+    rows: list[TableRow]
+    line: int
+
+
+def column_role(header: str) -> str:
+    h = re.sub(r"\s+", "", header)
+    if h in ("序号", "编号"):
+        return "no"
+    if "代码" in h:
+        return "code"
+    if "性质" in h:
+        return "build_type"
+    if "总投资" in h:
+        return "total"
+    if "计划投资" in h or "年度投资" in h:
+        return "planned"
+    if "进度" in h:
+        return "progress"
+    if "时限" in h or "完成时间" in h:
+        return "deadline"
+    if "牵头领导" in h or "责任领导" in h:
+        return "officials"
+    if "牵头单位" in h:
+        return "lead_units"
+    if "单位" in h or "部门" in h:
+        return "units"
+    return "text"
+
+
+_INHERITABLE = {"deadline", "officials", "lead_units", "units"}
+
+
+def _valid(cells: list[str], roles: list[str], main_text: int) -> bool:
+    if len(cells) > len(roles):
+        return False
+    if main_text < len(cells) and not cells[main_text]:
+        return False
+    for cell, role in zip(cells, roles, strict=False):
+        if not cell:
+            continue
+        if role == "deadline" and not _DEADLINE.match(cell):
+            return False
+        if role in ("total", "planned") and not _NUMBER.match(cell.replace(" ", "")):
+            return False
+        if role == "build_type" and not _BUILD_TYPE.match(cell):
+            return False
+        if role == "no" and not cell.isdigit():
+            return False
+    return True
+
+
+def _realign(cells: list[str], roles: list[str], main_text: int) -> list[str] | None:
+    """Smallest shift (drop, insert or move one empty cell) that makes the row type-check."""
+    n = len(cells)
+    empties = [j for j in range(1, n) if not cells[j]]
+    candidates: list[list[str]] = []
+    for j in empties:
+        candidates.append(cells[:j] + cells[j + 1 :])
+    for i in range(1, n + 1):
+        candidates.append(cells[:i] + [""] + cells[i:])
+    for j, i in itertools.product(empties, range(1, n)):
+        if i == j:
+            continue
+        moved = cells[:j] + cells[j + 1 :]
+        candidates.append(moved[:i] + [""] + moved[i:])
+    for cand in candidates:
+        if _valid(cand, roles, main_text):
+            return cand
+    return None
+
+
+def _main_text_column(roles: list[str]) -> int:
+    texts = [i for i, r in enumerate(roles) if r == "text"]
+    # the last free-text column before attribution columns holds the task itself
+    return texts[-1] if texts else 1
+
+
+def parse_tables(lines: list[tuple[int, str]]) -> tuple[list[Table], list[ParseWarning]]:
+    """Parse every tab-separated table in the annex region."""
+    tables: list[Table] = []
+    warnings: list[ParseWarning] = []
+    title_lines: list[str] = []
+    annex = ""
+    table: Table | None = None
+    roles: list[str] = []
+    main_text = 1
+    group: str | None = None
+    expected = 1
+    for no, raw in lines:
+        if "\t" not in raw:
+            text = raw.strip()
+            m = re.match(r"^-?\s*附(?:件|表)?\s*(\d+)\s*$", text)
+            if m:
+                annex = f"附{m.group(1)}"
+                title_lines = []
+                table = None
+            elif text:
+                title_lines.append(text)
+                if table is not None and len(title_lines) > 2:
+                    table = None
+            continue
+        cells = [c.strip() for c in raw.split("\t")]
+        while cells and not cells[-1]:
+            cells.pop()
+        if not cells:
+            continue
+        first = re.sub(r"\s+", "", cells[0])
+        if first in ("序号", "编号"):
+            header = [re.sub(r"\s+", "", c) for c in cells]
+            if table is None or header[:2] != table.header[:2]:
+                title = re.sub(r"\s+", "", title_lines[-1]) if title_lines else annex
+                table = Table(title=title, annex=annex, header=header, rows=[], line=no)
+                tables.append(table)
+                roles = [column_role(h) for h in header]
+                main_text = _main_text_column(roles)
+                group, expected = None, 1
+            title_lines = []
+            continue  # a repeated header after a page break is not a row
+        if table is None:
+            warnings.append(ParseWarning(no, "table row outside any table (no 序号 header above it)", raw))
+            continue
+        if _GROUP.match(first) and all(not c for c in cells[1:]):
+            group = cells[0]
+            continue
+        if first.isdigit() and int(first) == expected:
+            row = TableRow(cells=cells, line=no, group=group)
+            if not _valid(cells, roles, main_text):
+                fixed = _realign(cells, roles, main_text)
+                if fixed is not None:
+                    warnings.append(
+                        ParseWarning(no, f"{table.annex} row {first}: columns visibly shifted; realigned", raw)
+                    )
+                    row.cells, row.realigned = fixed, True
+                    row.absent = set(range(len(fixed), len(roles)))
+                else:
+                    warnings.append(
+                        ParseWarning(no, f"{table.annex} row {first}: columns do not match the header", raw)
+                    )
+            table.rows.append(row)
+            expected += 1
+            continue
+        if table.rows and (not first or not first.isdigit()):
+            prev = table.rows[-1]
+            for i, cell in enumerate(cells):
+                if not cell:
+                    continue
+                while len(prev.cells) <= i:
+                    prev.cells.append("")
+                prev.cells[i] = prev.cells[i] + cell
+            continue
+        warnings.append(ParseWarning(no, f"{table.annex}: row number {first} out of sequence (expected {expected})", raw))
+    for table in tables:
+        _inherit_merged_cells(table, warnings)
+    return tables, warnings
+
+
+def _inherit_merged_cells(table: Table, warnings: list[ParseWarning]) -> None:
+    roles = [column_role(h) for h in table.header]
+    main_text = _main_text_column(roles)
+    above: dict[int, str] = {}
+    group: str | None = None
+    for row in table.rows:
+        if row.group != group:
+            above, group = {}, row.group
+        while len(row.cells) < len(roles):
+            row.cells.append("")
+        for i, role in enumerate(roles):
+            inheritable = role in _INHERITABLE or (role == "text" and i < main_text)
+            if not row.cells[i] and inheritable and i not in row.absent and i in above:
+                row.inherited[i] = above[i]
+            elif row.cells[i]:
+                above[i] = row.cells[i]
+        if any(roles[i] in ("units", "lead_units") for i in row.absent):
+            warnings.append(
+                ParseWarning(row.line, f"{table.annex} row {row.cells[0]}: no responsible unit after realignment")
+            )

@@ -1,0 +1,88 @@
+"""Documents of the same genre from other governments parse with the right units and leads."""
+
+from __future__ import annotations
+
+import pytest
+
+from corpus import parse_file
+from tests.conftest import genre_path
+
+
+@pytest.fixture(scope="module")
+def liaoning():
+    return parse_file(genre_path("ncp_liaoning_zxqy_2020.txt"))
+
+
+@pytest.fixture(scope="module")
+def suining():
+    return parse_file(genre_path("ncp_suining_zxwqy_2020.txt"))
+
+
+@pytest.fixture(scope="module")
+def xiangtan():
+    return parse_file(genre_path("ncp_xiangtan_zxqy_2020.txt"))
+
+
+class TestLiaoning:
+    """（一）-numbered items under 一、 headings, "（责任单位：…）" at the end of each."""
+
+    def test_items(self, liaoning):
+        assert len(liaoning.items) == 25
+        assert [i.item_no for i in liaoning.items[:3]] == ["(一)", "(二)", "(三)"]
+        assert liaoning.items[0].section == ("一、严格开复工管理",)
+
+    def test_units(self, liaoning):
+        second = liaoning.items[1]
+        assert second.units == ("各市政府", "省卫生健康委")
+        assert second.lead_units == ("各市政府",)
+        seventh = liaoning.items[6]
+        assert seventh.units[-1] == "人民银行沈阳分行"  # a trailing 等 is not part of the name
+        assert seventh.lead_units == ("省财政厅",)
+
+    def test_numbering_continues_across_headings(self, liaoning):
+        assert liaoning.items[3].item_no == "(四)"
+        assert liaoning.items[3].section == ("二、加大财政金融支持",)
+
+
+class TestSuining:
+    """1．-numbered items; the rule "列首位的为牵头单位，下同" is stated once and is not a unit."""
+
+    def test_items_and_metadata(self, suining):
+        assert len(suining.items) == 20
+        assert suining.document.number == "遂府办发〔2020〕2号"
+        assert suining.document.date == "2020-02-04"
+
+    def test_rule_is_not_a_unit(self, suining):
+        first = suining.items[0]
+        assert first.units == ("市经济和信息化局", "市发展改革委", "市财政局", "市税务局", "各县（市、区）政府", "市直园区管委会")
+        assert first.lead_units == ("市经济和信息化局",)
+        assert not any("下同" in u or "列首位" in u for i in suining.items for u in i.units)
+
+    def test_target(self, suining):
+        item = next(i for i in suining.items if "缓缴社会保险费" in i.text)
+        assert item.units == ("市人力资源社会保障局", "市财政局", "市税务局")
+        assert any(t.value == "6" and t.unit == "个月" for t in item.targets)
+
+
+class TestXiangtan:
+    """一、-numbered items carrying "（牵头单位：…；责任单位：…）"."""
+
+    def test_items(self, xiangtan):
+        assert len(xiangtan.items) == 12
+        assert xiangtan.document.issuer == "湘潭市人民政府"
+
+    def test_explicit_lead_units(self, xiangtan):
+        first = xiangtan.items[0]
+        assert first.lead_units == ("市工信局", "市交通运输局", "市商务局", "交发集团")
+        assert first.units == (
+            "市工信局", "市交通运输局", "市商务局", "交发集团", "各县市区人民政府", "园区和示范区管委会",
+        )
+
+    def test_deadline_in_text(self, xiangtan):
+        item = next(i for i in xiangtan.items if "清偿拖欠民营企业账款" in i.text)
+        assert item.deadline == "2020年6月底前"
+        assert item.lead_units == ("市减负办", "市国资委")
+
+    def test_only_responsible_unit(self, xiangtan):
+        item = next(i for i in xiangtan.items if "加快兑现惠企政策资金" in i.text)
+        assert item.units == item.lead_units == ("市财政局",)

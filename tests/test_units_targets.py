@@ -1,0 +1,69 @@
+"""Units, targets and aliases on small synthetic attributions of the genre."""
+
+from __future__ import annotations
+
+from corpus.aliases import load_aliases, parse_aliases
+from corpus.normalize import normalize
+from corpus.targets import extract_targets
+from corpus.units import parse_units
+
+
+class TestParseUnits:
+    def test_shared_suffix_not_expanded(self):
+        assert parse_units("杭州市、嘉兴市、绍兴市政府，省交通集团").units == ("杭州市", "嘉兴市", "绍兴市政府", "省交通集团")
+
+    def test_alias_in_brackets_stays(self):
+        assert parse_units("省委组织部（省委人才办）、省科技厅").units == ("省委组织部（省委人才办）", "省科技厅")
+
+    def test_separately_lead(self):
+        units = parse_units("省发展改革委、省生态环境厅分别牵头，省美丽浙江建设领导小组其他成员单位")
+        assert units.lead_units == ("省发展改革委", "省生态环境厅")
+        assert len(units.units) == 3
+
+    def test_rule_note_removed(self):
+        units = parse_units("省发展改革委、省农业农村厅（除标注“分别牵头”外，列第一位者为牵头单位，下同）")
+        assert units.units == ("省发展改革委", "省农业农村厅")
+        assert units.notes
+
+    def test_line_breaks_and_full_width(self):
+        assert parse_units("省第 １９ 届亚运会工作领\n导小组其他成员单位").units == ("省第19届亚运会工作领导小组其他成员单位",)
+
+    def test_county_group(self):
+        assert parse_units("省司法厅，各市、县（市、区）政府").units == ("省司法厅", "各市、县（市、区）政府")
+
+    def test_explicit_lead(self):
+        units = parse_units("市财政局", lead_raw="市工信局、市商务局")
+        assert units.lead_units == ("市工信局", "市商务局")
+        assert units.units == ("市工信局", "市商务局", "市财政局")
+
+
+class TestTargets:
+    def test_qualifier_after(self):
+        (t,) = extract_targets(normalize("力争开行“义新欧”班列 ２２００ 列以上"))
+        assert (t.value, t.unit, t.qualifier) == ("2200", "列", "以上")
+
+    def test_not_years_dates_or_titles(self):
+        norm = normalize("2023年3月前完成《2023—2027年规划》编制，实施“415X”工程")
+        assert extract_targets(norm) == ()
+
+    def test_lost_decimal(self):
+        (t,) = extract_targets(normalize("规上工业增加值增长 ５ ５％"))
+        assert t.value == "5.5" and t.unit == "%"
+
+    def test_several_targets_in_a_list(self):
+        values = [t.value for t in extract_targets(normalize("新增城市书房 ２００ 家、乡村博物馆 ２００ 家、文化驿站 １００ 家"))]
+        assert values == ["200", "200", "100"]
+
+
+class TestAliases:
+    def test_bundled_table(self):
+        table = load_aliases()
+        assert "省发展改革委" in table.variants("省发改委")
+        assert "省经济和信息化厅" in table.variants("省经信厅")
+        assert "省人力社保厅" in table.variants("省人社厅")
+        assert "省住房城乡建设厅" in table.variants("省建设厅")
+
+    def test_lines_sharing_a_name_merge(self):
+        table = parse_aliases("甲\t乙\n乙\t丙\n# comment\n")
+        assert table.variants("甲") == {"甲", "乙", "丙"}
+        assert table.variants("丁") == {"丁"}

@@ -27,3 +27,22 @@ def doc004() -> ParsedDocument:
 
 def genre_path(name: str) -> Path:
     return GENRE / name
+
+
+@pytest.fixture(scope="session")
+def real_config(tmp_path_factory):
+    """A config with the real model (built once into the user's cache) and a fresh data folder."""
+    from corpus.config import Config, load_config
+
+    base = load_config()
+    return Config(data_dir=tmp_path_factory.mktemp("data"), model_dir=base.model_dir)
+
+
+@pytest.fixture(scope="session")
+def service(real_config):
+    """policyqa with the real embedding model over the bundled corpus (built once per session)."""
+    from qa.service import PolicyQA, load_embedder
+
+    svc = PolicyQA(real_config, load_embedder(real_config))
+    svc.build(progress=False)
+    return svc

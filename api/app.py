@@ -1,0 +1,224 @@
+"""The HTTP service (FastAPI). OpenAPI docs at /docs."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import time
+import uuid
+from dataclasses import asdict
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+
+from api.schemas import (
+    MAX_FILTER_CHARS,
+    AskRequest,
+    AskResponse,
+    DocumentOut,
+    ErrorResponse,
+    HealthResponse,
+    IngestResponse,
+    ItemOut,
+    SearchResponse,
+    UnitOut,
+)
+from corpus import DocumentError
+from corpus.config import Config
+from index.hybrid import Filters
+from index.store import IndexError_
+from qa.answer import cite
+from qa.service import PolicyQA, validate_doc_id
+
+log = logging.getLogger("policyqa.api")
+STATIC = Path(__file__).parent / "static"
+
+
+def _filters(doc=None, unit=None, official=None, deadline=None, kind=None) -> Filters | None:
+    f = Filters(
+        doc_ids=(doc,) if doc else (),
+        units=(unit,) if unit else (),
+        officials=(official,) if official else (),
+        deadline=deadline or None,
+        kinds=(kind,) if kind else (),
+    )
+    return f if f.active() else None
+
+
+def _same(a: str | None, b: str | None) -> bool:
+    return a is not None and b is not None and hmac.compare_digest(a.encode(), b.encode())
+
+
+def create_app(config: Config, service: PolicyQA | None = None, load: bool = True) -> FastAPI:
+    """The app; `service` is loaded at startup unless one is passed in already loaded."""
+    app = FastAPI(
+        title="policyqa",
+        version="0.1.0",
+        description="Cited answers over Chinese government policy documents (责任分解、工作要点).",
+        responses={422: {"model": ErrorResponse}},
+    )
+    state = {"service": service}
+
+    @app.on_event("startup")
+    def _startup() -> None:
+        if state["service"] is None:
+            from qa.service import load_embedder
+
+            state["service"] = PolicyQA(config, load_embedder(config))
+        svc = state["service"]
+        if load and not svc.ready:
+            try:
+                svc.load()
+            except IndexError_ as exc:
+                log.error("index not loaded: %s", exc)
+
+    def svc() -> PolicyQA:
+        s = state["service"]
+        if s is None or not s.ready:
+            raise HTTPException(503, "the index is not loaded yet: run `policyqa build`")
+        return s
+
+    def read_access(x_api_key: str | None = Header(None)) -> None:
+        if config.read_key and not (_same(x_api_key, config.read_key) or _same(x_api_key, config.api_key)):
+            raise HTTPException(401, "this service needs a read key in the X-API-Key header")
+
+    def write_access(x_api_key: str | None = Header(None)) -> None:
+        if not config.api_key:
+            raise HTTPException(403, "document changes are disabled: set POLICYQA_API_KEY to enable them")
+        if not _same(x_api_key, config.api_key):
+            raise HTTPException(401, "a valid API key is required in the X-API-Key header")
+
+    @app.middleware("http")
+    async def _log_requests(request: Request, call_next):
+        started = time.perf_counter()
+        request_id = uuid.uuid4().hex[:12]
+        try:
+            response = await call_next(request)
+        except Exception:
+            log.exception(json.dumps({"request_id": request_id, "path": request.url.path}))
+            response = JSONResponse({"detail": "internal error", "request_id": request_id}, status_code=500)
+        elapsed = (time.perf_counter() - started) * 1000
+        log.info(json.dumps({"request_id": request_id, "method": request.method, "path": request.url.path,
+                             "status": response.status_code, "ms": round(elapsed, 2)}))
+        response.headers["X-Request-Id"] = request_id
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError):
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body')}: {e.get('msg')}" for e in exc.errors()
+        )
+        return JSONResponse({"detail": problems or "invalid request"}, status_code=422)
+
+    @app.get("/health", response_model=HealthResponse, responses={503: {"model": ErrorResponse}})
+    def health() -> HealthResponse:
+        s = svc()
+        m = s.index.manifest
+        return HealthResponse(status="ok", documents=m["counts"]["documents"], items=m["counts"]["items"],
+                              clauses=m["counts"]["clauses"], model=m.get("model", ""))
+
+    @app.post("/ask", response_model=AskResponse, dependencies=[Depends(read_access)],
+              responses={503: {"model": ErrorResponse}})
+    def ask(req: AskRequest) -> AskResponse:
+        f = req.filters
+        filters = _filters(f.doc, f.unit, f.official, f.deadline, f.kind) if f else None
+        answer = svc().ask(req.question, req.top_k, filters)
+        return AskResponse.model_validate(asdict(answer))
+
+    @app.get("/search", response_model=SearchResponse, dependencies=[Depends(read_access)],
+             responses={503: {"model": ErrorResponse}})
+    def search(
+        q: str = Query(..., min_length=1, max_length=200),
+        unit: str | None = Query(None, max_length=MAX_FILTER_CHARS),
+        official: str | None = Query(None, max_length=MAX_FILTER_CHARS),
+        doc: str | None = Query(None, max_length=MAX_FILTER_CHARS),
+        deadline: str | None = Query(None, max_length=MAX_FILTER_CHARS),
+        kind: str | None = Query(None, max_length=20),
+        limit: int = Query(10, ge=1, le=100),
+    ) -> SearchResponse:
+        if not q.strip():
+            raise HTTPException(422, "q: the query is empty")
+        results = svc().search(q, _filters(doc, unit, official, deadline, kind), limit)
+        return SearchResponse(
+            query=q,
+            total=len(results),
+            results=[
+                {
+                    "item_id": r.item.item_id, "doc_id": r.item.doc_id, "kind": r.item.kind,
+                    "section": r.item.section_path, "item_no": r.item.item_no, "ref": r.ref,
+                    "text": r.item.text, "highlights": list(r.highlights),
+                    "targets": [asdict(t) for t in r.targets], "units": list(r.item.units),
+                    "lead_officials": list(r.item.lead_officials), "deadline": r.item.deadline,
+                    "score": round(r.score, 5),
+                }
+                for r in results
+            ],
+        )
+
+    @app.get("/items/{item_id}", response_model=ItemOut, dependencies=[Depends(read_access)],
+             responses={404: {"model": ErrorResponse}})
+    def get_item(item_id: str) -> ItemOut:
+        s = svc()
+        item = s.index.items.get(item_id)
+        if item is None:
+            raise HTTPException(404, f"no item {item_id!r}")
+        d = item.to_dict()
+        d["ref"] = cite(item, s.documents().get(item.doc_id), 1.0).ref
+        return ItemOut.model_validate(d)
+
+    @app.get("/documents", response_model=list[DocumentOut], dependencies=[Depends(read_access)])
+    def documents() -> list[DocumentOut]:
+        s = svc()
+        counts: dict[str, int] = {}
+        for item in s.index.items.values():
+            counts[item.doc_id] = counts.get(item.doc_id, 0) + 1
+        return [DocumentOut(doc_id=d.doc_id, title=d.title, number=d.number, issuer=d.issuer, date=d.date,
+                            items=counts.get(d.doc_id, 0)) for d in s.index.documents]
+
+    @app.get("/units", response_model=list[UnitOut], dependencies=[Depends(read_access)])
+    def units() -> list[UnitOut]:
+        return [UnitOut(**u) for u in svc().units()]
+
+    @app.post("/documents", response_model=IngestResponse, status_code=201, dependencies=[Depends(write_access)],
+              responses={401: {"model": ErrorResponse}, 403: {"model": ErrorResponse},
+                         413: {"model": ErrorResponse}, 415: {"model": ErrorResponse}})
+    async def upload(file: UploadFile = File(...), doc_id: str | None = Form(None)) -> IngestResponse:
+        s = svc()
+        data = await file.read(config.max_upload_bytes + 1)
+        if len(data) > config.max_upload_bytes:
+            raise HTTPException(413, f"the file is larger than {config.max_upload_bytes // 1048576} MB")
+        from corpus import doc_id_from_path
+
+        chosen = doc_id or doc_id_from_path(file.filename or "upload")
+        try:
+            validate_doc_id(chosen)
+            parsed = s.ingest_bytes(data, chosen, file.filename or "")
+        except DocumentError as exc:
+            status = 415 if "unsupported type" in str(exc) else 422
+            raise HTTPException(status, str(exc)) from exc
+        return IngestResponse(doc_id=chosen, title=parsed.document.title, items=len(parsed.items),
+                              clauses=len(parsed.clauses),
+                              warnings=[f"line {w.line}: {w.message}" for w in parsed.warnings])
+
+    @app.delete("/documents/{doc_id}", dependencies=[Depends(write_access)],
+                responses={404: {"model": ErrorResponse}, 422: {"model": ErrorResponse}})
+    def delete(doc_id: str) -> dict:
+        try:
+            removed = svc().delete(doc_id)
+        except DocumentError as exc:
+            raise HTTPException(422, str(exc)) from exc
+        if not removed:
+            raise HTTPException(404, f"no document {doc_id!r}")
+        return {"deleted": doc_id}
+
+    @app.get("/", include_in_schema=False)
+    def page():
+        index = STATIC / "index.html"
+        if index.exists():
+            return FileResponse(index)
+        return JSONResponse({"service": "policyqa", "docs": "/docs"})
+
+    return app

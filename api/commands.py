@@ -1,0 +1,152 @@
+"""CLI subcommands other than `parse` (which needs no model)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from corpus.config import Config, load_config
+
+
+def config_from(args: argparse.Namespace) -> Config:
+    return load_config().with_overrides(
+        data_dir=Path(args.data_dir) if getattr(args, "data_dir", None) else None,
+        model_dir=Path(args.model_dir) if getattr(args, "model_dir", None) else None,
+    )
+
+
+def _service(config: Config, load: bool = True):
+    from qa.service import PolicyQA, load_embedder
+
+    svc = PolicyQA(config, load_embedder(config))
+    if load:
+        from index.store import IndexError_
+
+        try:
+            svc.load()
+        except IndexError_ as exc:
+            print(f"policyqa: {exc}", file=sys.stderr)
+            raise SystemExit(2) from exc
+    return svc
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    config = config_from(args)
+    started = time.time()
+    svc = _service(config, load=False)
+    model_s = time.time() - started
+    paths = [Path(p) for p in args.corpus] if args.corpus else None
+    t0 = time.time()
+    folder = svc.build(paths)
+    m = svc.index.manifest
+    secs = time.time() - t0
+    print(
+        f"index built at {folder}: {m['counts']['documents']} documents, {m['counts']['items']} items, "
+        f"{m['counts']['clauses']} clauses in {secs:.1f} s ({m['counts']['clauses'] / max(secs, 1e-9):.0f} clauses/s); "
+        f"model ready in {model_s:.1f} s"
+    )
+    return 0
+
+
+def cmd_model(args: argparse.Namespace) -> int:
+    from index.embedding_model import build_model, verify_model
+
+    config = config_from(args)
+    if not config.model_dir.exists():
+        print(f"building the model into {config.model_dir} …", file=sys.stderr)
+        build_model(config.model_dir)
+    info = verify_model(config.model_dir)
+    print(f"model: {info.name}\npath: {info.path}\ndimension: {info.dimension}\nverified: {'yes' if info.ok else 'NO'}")
+    for problem in info.problems:
+        print(f"problem: {problem}")
+    return 0 if info.ok else 1
+
+
+def _filters(args):
+    from index.hybrid import Filters
+
+    f = Filters(
+        doc_ids=(args.doc,) if getattr(args, "doc", None) else (),
+        units=(args.unit,) if getattr(args, "unit", None) else (),
+        officials=(args.official,) if getattr(args, "official", None) else (),
+    )
+    return f if f.active() else None
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    svc = _service(config_from(args))
+    answer = svc.ask(args.question, args.top_k)
+    if args.json:
+        print(json.dumps(asdict(answer), ensure_ascii=False, indent=2))
+    else:
+        print(answer.answer)
+        if not answer.found and answer.reason:
+            print(f"（{answer.reason}）")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    svc = _service(config_from(args))
+    results = svc.search(args.query, _filters(args), args.limit)
+    if args.json:
+        rows = [
+            {"item_id": r.item.item_id, "ref": r.ref, "text": r.item.text, "highlights": list(r.highlights),
+             "targets": [asdict(t) for t in r.targets], "units": list(r.item.units), "score": r.score}
+            for r in results
+        ]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    if not results:
+        print("未找到")
+    for n, r in enumerate(results, start=1):
+        print(f"{n}. {r.highlights[0][:120]} {r.ref}")
+        for t in r.targets[:4]:
+            print(f"   目标：{t.text}（{t.value}{t.unit}{t.qualifier or ''}）")
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from corpus import DocumentError, doc_id_from_path
+
+    svc = _service(config_from(args))
+    path = Path(args.file)
+    try:
+        parsed = svc.ingest_bytes(path.read_bytes(), args.doc_id or doc_id_from_path(path), str(path))
+    except (DocumentError, OSError) as exc:
+        print(f"policyqa ingest: {path}: {exc}", file=sys.stderr)
+        return 2
+    for w in parsed.warnings:
+        print(f"warning: line {w.line}: {w.message}", file=sys.stderr)
+    print(f"{parsed.document.doc_id}: {len(parsed.items)} items, {len(parsed.clauses)} clauses indexed")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import logging
+
+    import uvicorn
+
+    from api.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    config = config_from(args)
+    svc = _service(config, load=False)
+    from index.store import IndexError_
+
+    try:
+        svc.load()
+    except IndexError_:
+        print("no index yet: building it from the bundled corpus …", file=sys.stderr)
+        svc.build()
+    uvicorn.run(create_app(config, svc), host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from eval.run import main as eval_main
+
+    return eval_main(args, config_from(args))

@@ -1,0 +1,148 @@
+"""Pydantic models: the API edge only. Inside, the stages pass frozen dataclasses."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MAX_QUESTION_CHARS = 500
+MAX_FILTER_CHARS = 100
+
+
+class AskFilters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    doc: str | None = Field(None, max_length=MAX_FILTER_CHARS, description="document id")
+    unit: str | None = Field(None, max_length=MAX_FILTER_CHARS, description="responsible unit (aliases accepted)")
+    official: str | None = Field(None, max_length=MAX_FILTER_CHARS, description="lead official")
+    deadline: str | None = Field(None, max_length=MAX_FILTER_CHARS)
+    kind: str | None = Field(None, max_length=20, description="task, reform, policy, platform, project")
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(..., min_length=1, max_length=MAX_QUESTION_CHARS, examples=["农村公路新改建由谁牵头？"])
+    top_k: int = Field(5, ge=1, le=50)
+    filters: AskFilters | None = None
+
+    @field_validator("question")
+    @classmethod
+    def not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the question is empty")
+        return value
+
+
+class TargetOut(BaseModel):
+    text: str
+    value: str
+    unit: str
+    qualifier: str | None
+
+
+class FieldsOut(BaseModel):
+    lead_officials: list[str] = []
+    lead_units: list[str] = []
+    units: list[str] = []
+    deadline: str | None = None
+    targets: list[TargetOut] = []
+    investment: dict | None = None
+
+
+class CitationOut(BaseModel):
+    doc_id: str
+    doc_title: str
+    doc_number: str | None
+    section: str
+    item_no: str
+    ref: str
+    text: str
+    item_id: str
+    score: float
+
+
+class AskResponse(BaseModel):
+    question: str
+    intent: str
+    found: bool
+    answer: str
+    reason: str | None = None
+    fields: FieldsOut
+    citations: list[CitationOut]
+
+
+class SearchHitOut(BaseModel):
+    item_id: str
+    doc_id: str
+    kind: str
+    section: str
+    item_no: str
+    ref: str
+    text: str
+    highlights: list[str]
+    targets: list[TargetOut]
+    units: list[str]
+    lead_officials: list[str]
+    deadline: str | None
+    score: float
+
+
+class SearchResponse(BaseModel):
+    query: str
+    total: int
+    results: list[SearchHitOut]
+
+
+class ItemOut(BaseModel):
+    item_id: str
+    doc_id: str
+    kind: str
+    section: list[str]
+    item_no: str
+    text: str
+    lead_officials: list[str]
+    units: list[str]
+    lead_units: list[str]
+    deadline: str | None
+    targets: list[TargetOut]
+    fields: list[list[str]]
+    project_code: str | None
+    build_type: str | None
+    investment: dict | None
+    progress: str | None
+    ref: str
+
+
+class DocumentOut(BaseModel):
+    doc_id: str
+    title: str
+    number: str | None
+    issuer: str | None
+    date: str | None
+    items: int
+
+
+class UnitOut(BaseModel):
+    unit: str
+    aliases: list[str]
+    items: int
+
+
+class IngestResponse(BaseModel):
+    doc_id: str
+    title: str
+    items: int
+    clauses: int
+    warnings: list[str]
+
+
+class HealthResponse(BaseModel):
+    status: str
+    documents: int
+    items: int
+    clauses: int
+    model: str
+
+
+class ErrorResponse(BaseModel):
+    detail: str

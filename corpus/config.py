@@ -1,0 +1,56 @@
+"""The one configuration object, read once from the environment (and CLI flags)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+
+def _default_model_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "policyqa" / "models" / "multilingual-e5-small-q4"
+
+
+@dataclass(frozen=True)
+class Config:
+    data_dir: Path = Path("data")
+    model_dir: Path = _default_model_dir()
+    api_key: str | None = None  # write endpoints are disabled when unset
+    read_key: str | None = None  # optional: when set, read endpoints need it too
+    max_upload_bytes: int = 20 * 1024 * 1024
+    max_question_chars: int = 500
+    rrf_k: int = 60
+    hnsw_threshold: int = 50_000  # above this many clauses the dense index is approximate
+    answer_threshold: float = 0.45  # calibrated on eval/gold/dev.jsonl, see eval/README.md
+    query_prefix: str = "query: "
+    passage_prefix: str = "passage: "
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    def with_overrides(self, **changes: object) -> Config:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def load_config(environ: dict[str, str] | None = None) -> Config:
+    """Read POLICYQA_* variables once; callers pass the Config on from there."""
+    env = os.environ if environ is None else environ
+    config = Config()
+    changes: dict[str, object] = {}
+    if env.get("POLICYQA_DATA_DIR"):
+        changes["data_dir"] = Path(env["POLICYQA_DATA_DIR"])
+    if env.get("POLICYQA_MODEL_DIR"):
+        changes["model_dir"] = Path(env["POLICYQA_MODEL_DIR"])
+    if env.get("POLICYQA_API_KEY"):
+        changes["api_key"] = env["POLICYQA_API_KEY"]
+    if env.get("POLICYQA_READ_KEY"):
+        changes["read_key"] = env["POLICYQA_READ_KEY"]
+    if env.get("POLICYQA_MAX_UPLOAD_MB"):
+        changes["max_upload_bytes"] = int(float(env["POLICYQA_MAX_UPLOAD_MB"]) * 1024 * 1024)
+    if env.get("POLICYQA_QUERY_PREFIX") is not None and "POLICYQA_QUERY_PREFIX" in env:
+        changes["query_prefix"] = env["POLICYQA_QUERY_PREFIX"]
+    if "POLICYQA_PASSAGE_PREFIX" in env:
+        changes["passage_prefix"] = env["POLICYQA_PASSAGE_PREFIX"]
+    return replace(config, **changes)

@@ -1,0 +1,314 @@
+"""Hybrid retrieval: BM25 over jieba tokens + dense vectors in FAISS, fused by RRF, with filters."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from corpus.aliases import AliasTable, load_aliases
+from corpus.model import Clause, Document, Item, ParsedDocument
+from corpus.normalize import normalize
+from index.fusion import reciprocal_rank_fusion
+from index.store import (
+    IndexError_,
+    dense_text,
+    load_records,
+    parsed_records,
+    read_manifest,
+    write_index,
+)
+from index.tokenize import ChineseTokenizer, user_words_from_items
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Retrieval filters. Units are matched alias-aware; every field is optional."""
+
+    doc_ids: tuple[str, ...] = ()
+    units: tuple[str, ...] = ()
+    officials: tuple[str, ...] = ()
+    deadline: str | None = None
+    kinds: tuple[str, ...] = ()
+
+    def active(self) -> bool:
+        return bool(self.doc_ids or self.units or self.officials or self.deadline or self.kinds)
+
+
+@dataclass(frozen=True)
+class Hit:
+    clause: Clause
+    item: Item
+    score: float
+    bm25_score: float = 0.0
+    dense_score: float = 0.0
+    bm25_rank: int | None = None
+    dense_rank: int | None = None
+
+
+@dataclass
+class HybridIndex:
+    """A loaded index: records, BM25, dense vectors. Search is read-only and thread-safe."""
+
+    folder: Path
+    manifest: dict
+    documents: list[Document]
+    items: dict[str, Item]
+    clauses: list[Clause]
+    embeddings: np.ndarray
+    dense: object | None
+    bm25: object
+    tokenizer: ChineseTokenizer
+    embedder: object | None
+    aliases: AliasTable = field(default_factory=load_aliases)
+    rrf_k: int = 60
+
+    @classmethod
+    def load(cls, index_dir: Path, embedder=None, rrf_k: int = 60, aliases: AliasTable | None = None) -> HybridIndex:
+        """Load memory-mapped; refuse an index built by a different model than `embedder`."""
+        import bm25s
+        import faiss
+
+        folder = index_dir.resolve()
+        manifest = read_manifest(folder)
+        if embedder is not None and manifest.get("model") and manifest["model"] != embedder.name:
+            raise IndexError_(
+                f"the index at {index_dir} was built with model {manifest['model']!r}, "
+                f"but the configured model is {embedder.name!r}: rebuild it with `policyqa build`"
+            )
+        documents, items, clauses = load_records(folder)
+        embeddings = np.load(folder / "embeddings.npy", mmap_mode="r", allow_pickle=False)
+        dense = None
+        if (folder / "dense.faiss").exists():
+            dense = faiss.read_index(str(folder / "dense.faiss"), faiss.IO_FLAG_MMAP)
+        bm25 = bm25s.BM25.load(str(folder / "bm25"), mmap=True, show_progress=False)
+        words = (folder / "user_words.txt").read_text(encoding="utf-8").split("\n")
+        return cls(
+            folder=folder,
+            manifest=manifest,
+            documents=documents,
+            items={i.item_id: i for i in items},
+            clauses=clauses,
+            embeddings=embeddings,
+            dense=dense,
+            bm25=bm25,
+            tokenizer=ChineseTokenizer(w for w in words if w),
+            embedder=embedder,
+            aliases=aliases or load_aliases(),
+            rrf_k=rrf_k,
+        )
+
+    # ----- filters -------------------------------------------------------------------------
+    def unit_variants(self, unit: str) -> frozenset[str]:
+        return self.aliases.variants(unit)
+
+    def mask(self, filters: Filters | None) -> np.ndarray | None:
+        if filters is None or not filters.active():
+            return None
+        units = {v for u in filters.units for v in self.unit_variants(u)}
+        keep = np.zeros(len(self.clauses), dtype=bool)
+        for row, clause in enumerate(self.clauses):
+            item = self.items[clause.item_id]
+            if filters.doc_ids and clause.doc_id not in filters.doc_ids:
+                continue
+            if filters.kinds and clause.kind not in filters.kinds:
+                continue
+            if units and not any(v == u or v in u for u in clause.units for v in units):
+                continue
+            if filters.officials and not set(filters.officials) & set(clause.lead_officials or item.lead_officials):
+                continue
+            if filters.deadline and filters.deadline not in (clause.deadline or ""):
+                continue
+            keep[row] = True
+        return keep
+
+    # ----- retrieval -----------------------------------------------------------------------
+    def bm25_scores(self, query: str) -> np.ndarray:
+        vocab = self.bm25.vocab_dict
+        tokens = [t for t in self.tokenizer(query) if t in vocab]
+        if not tokens:
+            return np.zeros(len(self.clauses), dtype=np.float32)
+        return np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)[: len(self.clauses)]
+
+    def dense_scores(self, query: str, candidates: int, mask: np.ndarray | None) -> dict[int, float]:
+        if self.embedder is None or not len(self.clauses):
+            return {}
+        vector = np.asarray(self.embedder.embed_queries([query]), dtype=np.float32)
+        if mask is not None or self.dense is None:
+            rows = np.flatnonzero(mask) if mask is not None else np.arange(len(self.clauses))
+            if not len(rows):
+                return {}
+            scores = np.asarray(self.embeddings[rows] @ vector[0])
+            top = np.argsort(-scores)[:candidates]
+            return {int(rows[i]): float(scores[i]) for i in top}
+        sims, ids = self.dense.search(vector, min(candidates, len(self.clauses)))
+        return {int(i): float(s) for i, s in zip(ids[0], sims[0], strict=True) if i >= 0}
+
+    def search(
+        self,
+        query: str,
+        filters: Filters | None = None,
+        top_k: int = 10,
+        mode: str = "hybrid",
+        boost_phrases: Sequence[str] = (),
+        boost_units: Sequence[str] = (),
+        boost_officials: Sequence[str] = (),
+        candidates: int = 100,
+    ) -> list[Hit]:
+        """Ranked clauses for a query. `mode` is hybrid, bm25 or dense."""
+        mask = self.mask(filters)
+        bm25 = self.bm25_scores(query) if mode in ("hybrid", "bm25") else None
+        rankings: list[list[int]] = []
+        if bm25 is not None:
+            scored = np.where(mask, bm25, 0) if mask is not None else bm25
+            order = np.argsort(-scored, kind="stable")[:candidates]
+            rankings.append([int(i) for i in order if scored[i] > 0])
+        dense: dict[int, float] = {}
+        if mode in ("hybrid", "dense"):
+            dense = self.dense_scores(query, candidates, mask)
+            rankings.append([i for i, _ in sorted(dense.items(), key=lambda kv: (-kv[1], kv[0]))])
+        boosts = self._boosts(set().union(*map(set, rankings)) if rankings else set(), boost_phrases,
+                              boost_units, boost_officials)
+        fused = reciprocal_rank_fusion(rankings, k=self.rrf_k, boosts=boosts)
+        ranks = [{doc: r for r, doc in enumerate(rk, start=1)} for rk in rankings]
+        hits = []
+        for row, score in fused[:top_k]:
+            clause = self.clauses[row]
+            hits.append(
+                Hit(
+                    clause=clause,
+                    item=self.items[clause.item_id],
+                    score=score,
+                    bm25_score=float(bm25[row]) if bm25 is not None else 0.0,
+                    dense_score=dense.get(row, 0.0),
+                    bm25_rank=ranks[0].get(row) if bm25 is not None else None,
+                    dense_rank=ranks[-1].get(row) if mode in ("hybrid", "dense") else None,
+                )
+            )
+        return hits
+
+    def _boosts(self, rows: set[int], phrases, units, officials) -> dict[int, float]:
+        boosts: dict[int, float] = {}
+        phrase_norms = [normalize(p) for p in phrases if len(normalize(p)) >= 2]
+        unit_variants = [self.unit_variants(u) for u in units]
+        for row in rows:
+            clause = self.clauses[row]
+            item = self.items[clause.item_id]
+            b = 0.0
+            for p in phrase_norms:
+                if p in clause.norm:
+                    b += 0.004 * min(len(p), 8)
+                elif p in item.norm:
+                    b += 0.002 * min(len(p), 8)
+            for variants in unit_variants:
+                if any(v in u for u in clause.units for v in variants):
+                    b += 0.01
+            if officials and set(officials) & set(clause.lead_officials):
+                b += 0.01
+            if b:
+                boosts[row] = b
+        return boosts
+
+    def items_matching(self, filters: Filters) -> list[Item]:
+        """Every item (not clause) matching the filters, in document order: for list questions."""
+        mask = self.mask(filters)
+        seen: dict[str, Item] = {}
+        for row, clause in enumerate(self.clauses):
+            if mask is None or mask[row]:
+                seen.setdefault(clause.item_id, self.items[clause.item_id])
+        return list(seen.values())
+
+
+def _progress(done: int, total: int, started: float) -> None:
+    rate = done / max(time.time() - started, 1e-6)
+    bar = "#" * int(30 * done / max(total, 1))
+    print(f"\rembedding clauses [{bar:<30}] {done}/{total} {rate:.0f} clauses/s", end="", file=sys.stderr)
+    if done == total:
+        print(file=sys.stderr)
+
+
+def embed_clauses(embedder, clauses: list[Clause], batch: int = 32, progress: bool = True) -> np.ndarray:
+    """Passage embeddings for clauses, with a progress bar showing clauses/s.
+
+    Clauses are embedded in order of length so that a batch pads to similar lengths.
+    """
+    if embedder is None or not clauses:
+        return np.zeros((len(clauses), 0), dtype=np.float32)
+    texts = [dense_text(c) for c in clauses]
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out: np.ndarray | None = None
+    started = time.time()
+    for start in range(0, len(order), batch):
+        rows = order[start : start + batch]
+        vectors = np.asarray(embedder.embed_passages([texts[i] for i in rows]), dtype=np.float32)
+        if out is None:
+            out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
+        out[rows] = vectors
+        if progress:
+            _progress(min(start + batch, len(order)), len(order), started)
+    return out
+
+
+def build_index(
+    index_dir: Path,
+    parsed: list[ParsedDocument],
+    embedder,
+    hnsw_threshold: int = 50_000,
+    progress: bool = True,
+) -> Path:
+    """Build an index from parsed documents, from scratch."""
+    documents, items, clauses = parsed_records(parsed)
+    embeddings = embed_clauses(embedder, clauses, progress=progress)
+    return _write(index_dir, documents, items, clauses, embeddings, embedder, hnsw_threshold)
+
+
+def _write(index_dir, documents, items, clauses, embeddings, embedder, hnsw_threshold) -> Path:
+    words = sorted(user_words_from_items(items))
+    tokenizer = ChineseTokenizer(words)
+    model = embedder.name if embedder is not None else "none"
+    return write_index(index_dir, documents, items, clauses, embeddings, model, words, hnsw_threshold, tokenizer)
+
+
+def update_index(
+    index_dir: Path,
+    embedder,
+    add: Sequence[ParsedDocument] = (),
+    delete: Sequence[str] = (),
+    hnsw_threshold: int = 50_000,
+    fail_after_embedding: Callable[[], None] | None = None,
+) -> Path:
+    """Add, replace (same doc_id) or delete documents without re-embedding the others.
+
+    The new version is written beside the current one and swapped in atomically; a failure at
+    any point leaves the current index exactly as it was.
+    """
+    folder = index_dir.resolve()
+    manifest = read_manifest(folder)
+    if embedder is not None and manifest.get("model") not in (embedder.name, "none"):
+        raise IndexError_(f"the index was built with {manifest['model']!r}, not {embedder.name!r}: rebuild it")
+    documents, items, clauses = load_records(folder)
+    embeddings = np.load(folder / "embeddings.npy", allow_pickle=False)
+    drop = set(delete) | {p.document.doc_id for p in add}
+    keep_rows = [i for i, c in enumerate(clauses) if c.doc_id not in drop]
+    new_docs, new_items, new_clauses = parsed_records(list(add))
+    new_vectors = embed_clauses(embedder, new_clauses, progress=False)
+    if fail_after_embedding is not None:
+        fail_after_embedding()
+    kept = embeddings[keep_rows] if len(embeddings) else embeddings
+    if new_vectors.size and kept.size:
+        vectors = np.vstack([kept, new_vectors])
+    else:
+        vectors = new_vectors if new_vectors.size else kept
+    return _write(
+        index_dir,
+        [d for d in documents if d.doc_id not in drop] + new_docs,
+        [i for i in items if i.doc_id not in drop] + new_items,
+        [clauses[i] for i in keep_rows] + new_clauses,
+        vectors,
+        embedder,
+        hnsw_threshold,
+    )

@@ -1,0 +1,210 @@
+"""The index folder: manifest.json, JSONL records, arrays; written atomically, loaded memory-mapped.
+
+Layout of data/index (a symlink swapped atomically to the current version under data/indexes/):
+    manifest.json   versions, model, dimension, counts, corpus checksum, dense index type
+    documents.jsonl items.jsonl clauses.jsonl
+    embeddings.npy  float32 (clauses × dimension), L2-normalised, memory-mapped on load
+    dense.faiss     the FAISS index (flat inner product, or HNSW above the size threshold)
+    bm25/           bm25s arrays and vocabulary (JSON + .npy, no pickle)
+    user_words.txt  the jieba user dictionary the tokens were made with
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+import uuid
+from dataclasses import asdict
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from corpus.model import Clause, Document, Investment, Item, ParsedDocument, Target
+
+FORMAT_VERSION = 1
+
+
+class IndexError_(RuntimeError):
+    """An index that cannot be used: missing, built by another model, or damaged."""
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for name in ("policyqa", "bm25s", "faiss-cpu", "jieba", "sentence-transformers", "numpy"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "absent"
+    return out
+
+
+def corpus_checksum(documents: list[Document]) -> str:
+    h = hashlib.sha256()
+    for doc in sorted(documents, key=lambda d: d.doc_id):
+        h.update(f"{doc.doc_id}:{doc.checksum}\n".encode())
+    return h.hexdigest()
+
+
+def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
+    with path.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def _targets(rows: list[dict]) -> tuple[Target, ...]:
+    return tuple(Target(**t) for t in rows)
+
+
+def item_from_dict(d: dict[str, Any]) -> Item:
+    d = dict(d)
+    d["section"] = tuple(d["section"])
+    for key in ("lead_officials", "units", "lead_units"):
+        d[key] = tuple(d[key])
+    d["targets"] = _targets(d["targets"])
+    d["fields"] = tuple(tuple(f) for f in d["fields"])
+    d["investment"] = Investment(**d["investment"]) if d.get("investment") else None
+    return Item(**d)
+
+
+def clause_from_dict(d: dict[str, Any]) -> Clause:
+    d = dict(d)
+    d["section"] = tuple(d["section"])
+    for key in ("lead_officials", "units", "lead_units"):
+        d[key] = tuple(d[key])
+    d["targets"] = _targets(d["targets"])
+    return Clause(**d)
+
+
+def current_dir(index_dir: Path) -> Path:
+    """The folder the index symlink points to (or the folder itself)."""
+    return index_dir.resolve()
+
+
+def write_index(
+    index_dir: Path,
+    documents: list[Document],
+    items: list[Item],
+    clauses: list[Clause],
+    embeddings: np.ndarray,
+    model_name: str,
+    user_words: list[str],
+    hnsw_threshold: int,
+    tokenizer,
+) -> Path:
+    """Write a complete index version and swap it in atomically; return its folder."""
+    import bm25s
+    import faiss
+
+    versions_root = index_dir.parent / "indexes"
+    versions_root.mkdir(parents=True, exist_ok=True)
+    version = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    tmp = versions_root / f".tmp-{version}"
+    tmp.mkdir()
+    try:
+        _write_jsonl(tmp / "documents.jsonl", [asdict(d) for d in documents])
+        _write_jsonl(tmp / "items.jsonl", [i.to_dict() for i in items])
+        _write_jsonl(tmp / "clauses.jsonl", [c.to_dict() for c in clauses])
+        (tmp / "user_words.txt").write_text("\n".join(user_words), encoding="utf-8")
+        embeddings = np.ascontiguousarray(embeddings, dtype=np.float32)
+        np.save(tmp / "embeddings.npy", embeddings, allow_pickle=False)
+        dim = int(embeddings.shape[1]) if embeddings.ndim == 2 and embeddings.shape[0] else 0
+        dense_type = "flat"
+        if dim:
+            if len(clauses) > hnsw_threshold:
+                dense = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+                dense.hnsw.efConstruction = 80
+                dense.hnsw.efSearch = 128
+                dense_type = "hnsw"
+            else:
+                dense = faiss.IndexFlatIP(dim)
+            dense.add(embeddings)
+            faiss.write_index(dense, str(tmp / "dense.faiss"))
+        by_id = {i.item_id: i for i in items}
+        corpus_tokens = [tokenizer(bm25_text(c, by_id)) for c in clauses]
+        retriever = bm25s.BM25()
+        retriever.index(corpus_tokens or [["∅"]], show_progress=False)
+        retriever.save(str(tmp / "bm25"), show_progress=False)
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "versions": _versions(),
+            "model": model_name,
+            "dimension": dim,
+            "dense": dense_type,
+            "counts": {"documents": len(documents), "items": len(items), "clauses": len(clauses)},
+            "corpus_checksum": corpus_checksum(documents),
+            "documents": {d.doc_id: d.checksum for d in documents},
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+        final = versions_root / version
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _swap_symlink(index_dir, final)
+    _prune(versions_root, keep={final.name})
+    return final
+
+
+def _swap_symlink(link: Path, target: Path) -> None:
+    tmp_link = link.parent / f".{link.name}.{uuid.uuid4().hex[:6]}"
+    os.symlink(os.path.relpath(target, link.parent), tmp_link)
+    if link.exists() and not link.is_symlink():
+        shutil.rmtree(link)  # an old plain folder from a manual copy
+    os.replace(tmp_link, link)
+
+
+def _prune(versions_root: Path, keep: set[str]) -> None:
+    """Remove old versions and leftovers of interrupted builds; the newest previous one stays."""
+    versions = sorted(p for p in versions_root.iterdir() if not p.name.startswith(".") and p.name not in keep)
+    for old in versions[:-1]:
+        shutil.rmtree(old, ignore_errors=True)
+    for leftover in versions_root.glob(".tmp-*"):
+        if time.time() - leftover.stat().st_mtime > 3600:
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def bm25_text(clause: Clause, items: dict[str, Item]) -> str:
+    """What BM25 sees for a clause: its section tail, its item's opening, its text and its owners."""
+    item = items.get(clause.item_id)
+    head = item.text[:40] if item is not None and not item.text.startswith(clause.text[:20]) else ""
+    owners = " ".join(clause.units + clause.lead_officials)
+    return " ".join(p for p in (clause.section[-1] if clause.section else "", head, clause.text, owners) if p)
+
+
+def dense_text(clause: Clause) -> str:
+    """What the embedder sees for a clause (the passage prefix is added by the embedder)."""
+    tail = clause.section[-1] if clause.section else ""
+    return f"{tail}：{clause.text}" if tail else clause.text
+
+
+def read_manifest(index_dir: Path) -> dict[str, Any]:
+    path = index_dir / "manifest.json"
+    if not path.exists():
+        raise IndexError_(f"no index at {index_dir}: run `policyqa build` first")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def load_records(folder: Path) -> tuple[list[Document], list[Item], list[Clause]]:
+    documents = [Document(**d) for d in _read_jsonl(folder / "documents.jsonl")]
+    items = [item_from_dict(d) for d in _read_jsonl(folder / "items.jsonl")]
+    clauses = [clause_from_dict(d) for d in _read_jsonl(folder / "clauses.jsonl")]
+    return documents, items, clauses
+
+
+def parsed_records(parsed: list[ParsedDocument]) -> tuple[list[Document], list[Item], list[Clause]]:
+    return (
+        [p.document for p in parsed],
+        [i for p in parsed for i in p.items],
+        [c for p in parsed for c in p.clauses],
+    )

@@ -1,0 +1,47 @@
+"""Chinese tokens for BM25: jieba in search mode, with a user dictionary from the corpus."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+
+from corpus.normalize import normalize
+
+_KEEP = re.compile(r"[\w%]", re.UNICODE)
+_STOP = frozenset("的 和 与 及 等 在 对 为 是 了 并 将 把 由 从 以 于 其 之 或 各 按 有 要 个 年 哪些 什么 哪个 谁 多少 吗 呢 ？ 如何 怎么".split())
+
+
+class ChineseTokenizer:
+    """jieba search-mode tokens over the normalised form (full-width and half-width alike)."""
+
+    def __init__(self, user_words: Iterable[str] = ()) -> None:
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        self._jieba = jieba.Tokenizer()
+        self.user_words = tuple(sorted({w for w in (normalize(x) for x in user_words) if len(w) >= 2}))
+        for word in self.user_words:
+            self._jieba.add_word(word, freq=2000)
+
+    def __call__(self, text: str) -> list[str]:
+        norm = normalize(text).lower()
+        tokens = []
+        for token in self._jieba.cut_for_search(norm):
+            token = token.strip()
+            if token and _KEEP.search(token) and token not in _STOP:
+                tokens.append(token)
+        return tokens
+
+
+def user_words_from_items(items: Iterable) -> set[str]:
+    """Unit names, officials and project names found in parsed items."""
+    words: set[str] = set()
+    for item in items:
+        words.update(item.units)
+        words.update(item.lead_officials)
+        if item.kind in ("project", "platform", "reform", "policy") and item.fields:
+            name = item.text.split("：")[0].split("。")[0]
+            if len(name) <= 30:
+                words.add(name)
+    return words

@@ -1,0 +1,193 @@
+"""Composing a cited answer from the structured fields of retrieved items. No LLM."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from corpus.model import Clause, Document, Item, Target
+from corpus.normalize import normalize
+from index.hybrid import Filters, Hit, HybridIndex
+from qa.understand import Question
+
+NOT_FOUND = "未找到相关条目"
+
+
+@dataclass(frozen=True)
+class Citation:
+    doc_id: str
+    doc_title: str
+    doc_number: str | None
+    section: str
+    item_no: str
+    ref: str
+    text: str
+    item_id: str
+    score: float
+
+
+@dataclass(frozen=True)
+class AnswerFields:
+    lead_officials: tuple[str, ...] = ()
+    lead_units: tuple[str, ...] = ()
+    units: tuple[str, ...] = ()
+    deadline: str | None = None
+    targets: tuple[Target, ...] = ()
+    investment: dict | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    intent: str
+    found: bool
+    answer: str
+    fields: AnswerFields = field(default_factory=AnswerFields)
+    citations: tuple[Citation, ...] = ()
+    reason: str | None = None
+
+
+def item_ref(item: Item, document: Document | None) -> str:
+    """Human-readable citation: 〔文号 section › item number〕."""
+    source = (document.number or document.title) if document else item.doc_id
+    parts = list(item.section)
+    if item.item_no and not (parts and parts[-1].startswith(item.item_no + "、")):
+        parts.append(f"第{item.item_no}项" if item.item_no.isdigit() else item.item_no)
+    return f"〔{source} {' › '.join(parts)}〕"
+
+
+def cite(item: Item, document: Document | None, score: float) -> Citation:
+    return Citation(
+        doc_id=item.doc_id,
+        doc_title=document.title if document else "",
+        doc_number=document.number if document else None,
+        section=item.section_path,
+        item_no=item.item_no,
+        ref=item_ref(item, document),
+        text=item.text,
+        item_id=item.item_id,
+        score=round(score, 5),
+    )
+
+
+def coverage(topic: str, hit: Hit) -> float:
+    """Share of the topic's character bigrams found in the hit's item (and section)."""
+    text = normalize(topic).replace(" ", "")
+    grams = {text[i : i + 2] for i in range(len(text) - 1)}
+    if not grams:
+        return 0.0
+    haystack = hit.item.norm + hit.clause.norm + "".join(hit.item.section)
+    return sum(1 for g in grams if g in haystack) / len(grams)
+
+
+def _join(names: tuple[str, ...]) -> str:
+    return "、".join(names)
+
+
+def _target_phrase(targets: tuple[Target, ...], topic: str) -> Target | None:
+    if not targets:
+        return None
+    grams = {topic[i : i + 2] for i in range(len(topic) - 1)}
+    return max(targets, key=lambda t: sum(1 for g in grams if g in t.text))
+
+
+def _owner_sentence(subject: str, clause: Clause, item: Item) -> str:
+    officials = clause.lead_officials or item.lead_officials
+    units = clause.units or item.units
+    leads = clause.lead_units or item.lead_units
+    parts = []
+    if officials:
+        parts.append(f"{subject}由{_join(officials)}牵头")
+    if units:
+        if leads and len(units) > len(leads):
+            parts.append(f"牵头单位为{_join(leads)}，责任单位为{_join(units)}")
+        else:
+            parts.append(f"责任单位为{_join(units)}")
+    if not parts:
+        return f"{subject}在文件中未列明责任单位"
+    return "，".join(parts)
+
+
+def _subject(question: Question, hit: Hit) -> str:
+    text = hit.clause.text.strip("。；; ")
+    return text if len(text) <= 30 else text[:28] + "…"
+
+
+def compose(question: Question, hits: list[Hit], documents: dict[str, Document]) -> Answer:
+    """An answer from the top hit's fields, each claim followed by its citation."""
+    top = hits[0]
+    item, clause = top.item, top.clause
+    doc = documents.get(item.doc_id)
+    citation = cite(item, doc, top.score)
+    subject = _subject(question, top)
+    fields = AnswerFields(
+        lead_officials=clause.lead_officials or item.lead_officials,
+        lead_units=clause.lead_units or item.lead_units,
+        units=clause.units or item.units,
+        deadline=clause.deadline or item.deadline,
+        targets=clause.targets or item.targets,
+        investment=(
+            {"total": item.investment.total, "planned": item.investment.planned,
+             "total_text": item.investment.total_text, "planned_text": item.investment.planned_text}
+            if item.investment else None
+        ),
+    )
+    ref = citation.ref
+    if question.intent == "lead_official":
+        if fields.lead_officials:
+            text = f"{subject}的牵头领导为{_join(fields.lead_officials)}。{ref}"
+        else:
+            text = f"{_owner_sentence(subject, clause, item)}；文件未列明牵头领导。{ref}"
+    elif question.intent == "deadline":
+        if fields.deadline:
+            text = f"{subject}的完成时限为{fields.deadline}。{ref}"
+        else:
+            text = f"{subject}在文件中未列明完成时限，{_owner_sentence('该项', clause, item)}。{ref}"
+    elif question.intent == "investment" and item.investment:
+        inv = item.investment
+        bits = []
+        if inv.total_text:
+            bits.append(f"总投资{inv.total_text}亿元" if inv.total is not None else f"总投资{inv.total_text}")
+        if inv.planned_text:
+            bits.append(f"2023年计划投资{inv.planned_text}亿元" if inv.planned is not None else f"2023年计划投资{inv.planned_text}")
+        name = item.text.split("。")[0]
+        text = f"{name}{'，'.join(bits)}。{ref}"
+    elif question.intent in ("target", "investment"):
+        target = _target_phrase(fields.targets, normalize(question.topic))
+        if target:
+            text = f"目标：{target.text}（{target.value}{target.unit}{target.qualifier or ''}）。{ref}"
+        else:
+            text = f"{clause.text.strip()}{ref}"
+    elif question.intent == "owner":
+        text = f"{_owner_sentence(subject, clause, item)}。{ref}"
+    else:
+        text = f"{clause.text.strip()}（{_owner_sentence('该项', clause, item)}）。{ref}"
+    citations = [citation]
+    seen = {item.item_id}
+    for hit in hits[1:]:
+        if hit.item.item_id not in seen:
+            seen.add(hit.item.item_id)
+            citations.append(cite(hit.item, documents.get(hit.item.doc_id), hit.score))
+    return Answer(question.text, question.intent, True, text, fields, tuple(citations))
+
+
+def list_answer(question: Question, index: HybridIndex, documents: dict[str, Document]) -> Answer:
+    """Every item owned by the named official or unit, each with its citation."""
+    items: list[Item] = []
+    if question.officials:
+        items = index.items_matching(Filters(officials=question.officials))
+    if question.units and not question.officials:
+        items = index.items_matching(Filters(units=question.units))
+    topic_words = [p for p in question.phrases if len(p) >= 2]
+    if topic_words:
+        narrowed = [i for i in items if any(w in i.norm or w in i.section_path for w in topic_words)]
+        items = narrowed or items
+    who = _join(question.officials or question.units)
+    if not items:
+        return Answer(question.text, "list", False, NOT_FOUND, reason=f"没有找到{who}负责的条目")
+    lines = [f"{who}共涉及{len(items)}项："]
+    for n, item in enumerate(items, start=1):
+        summary = re.split(r"[。；]", item.text)[0][:40]
+        lines.append(f"{n}. {summary}{item_ref(item, documents.get(item.doc_id))}")
+    citations = tuple(cite(i, documents.get(i.doc_id), 1.0) for i in items)
+    return Answer(question.text, "list", True, "\n".join(lines), AnswerFields(), citations)

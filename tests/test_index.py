@@ -1,0 +1,146 @@
+"""The hybrid index: BM25 on Chinese phrases, fusion, filters, persistence, incremental updates.
+
+A tiny hashing embedder stands in for the model: the model is not the subject here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from corpus import parse_text
+from index.embedding_model import HashEmbedder
+from index.fusion import reciprocal_rank_fusion
+from index.hybrid import Filters, HybridIndex, build_index, update_index
+from index.store import IndexError_
+from index.tokenize import ChineseTokenizer
+
+
+class CountingEmbedder(HashEmbedder):
+    def __init__(self) -> None:
+        super().__init__(32)
+        self.passages = 0
+
+    def embed_passages(self, texts):
+        self.passages += len(texts)
+        return super().embed_passages(texts)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, doc000, doc004):
+    root = tmp_path_factory.mktemp("idx")
+    emb = HashEmbedder(64)
+    build_index(root / "index", [doc000, doc004], emb, progress=False)
+    return root / "index", emb
+
+
+def small_doc(doc_id: str, body: str):
+    return parse_text(f"{doc_id}市人民政府办公室关于印发重点工作的通知\n一、总体\n{body}", doc_id)
+
+
+class TestFusion:
+    def test_rrf_scores_and_ties(self):
+        fused = reciprocal_rank_fusion([[3, 1, 2], [1, 3]], k=60)
+        assert [d for d, _ in fused] == [1, 3, 2]  # 1 and 3 tie; the smaller id comes first
+        assert fused[0][1] == pytest.approx(1 / 62 + 1 / 61)
+
+    def test_deterministic_and_pure(self):
+        rankings = [[5, 4, 3], [3, 9]]
+        boosts = {9: 0.5}
+        first = reciprocal_rank_fusion(rankings, boosts=boosts)
+        assert first == reciprocal_rank_fusion(rankings, boosts=boosts)
+        assert rankings == [[5, 4, 3], [3, 9]] and boosts == {9: 0.5}
+        assert first[0][0] == 9
+
+
+class TestTokenizer:
+    def test_user_words_and_width(self):
+        tok = ChineseTokenizer(["省交通运输厅"])
+        assert "省交通运输厅" in tok("由省交通运输厅负责")
+        assert tok("５Ｇ基站") == tok("5G基站")
+
+
+class TestRetrieval:
+    def test_bm25_exact_phrase(self, built):
+        index = HybridIndex.load(built[0], built[1])
+        hits = index.search("杭衢铁路建德至衢州段", mode="bm25", top_k=3)
+        assert "杭衢铁路建德至衢州段" in hits[0].clause.text
+
+    def test_unit_filter_is_alias_aware(self, built):
+        index = HybridIndex.load(built[0], built[1])
+        hits = index.search("规划", filters=Filters(units=("省发改委",)), top_k=20)
+        assert hits and all(any("省发展改革委" in u for u in h.clause.units) for h in hits)
+
+    def test_official_filter(self, built):
+        index = HybridIndex.load(built[0], built[1])
+        items = index.items_matching(Filters(officials=("王文序",)))
+        assert len(items) == 8  # 3 + 3 numbered items, and the 养老帮困 and 便民服务 方面
+
+    def test_hybrid_is_deterministic(self, built):
+        index = HybridIndex.load(built[0], built[1])
+        a = [(h.clause.clause_id, h.score) for h in index.search("5G基站建设", top_k=10)]
+        b = [(h.clause.clause_id, h.score) for h in index.search("5G基站建设", top_k=10)]
+        assert a == b
+
+
+class TestPersistence:
+    def test_round_trip(self, built, doc000, doc004):
+        folder, emb = built
+        index = HybridIndex.load(folder, emb)
+        assert len(index.clauses) == len(doc000.clauses) + len(doc004.clauses)
+        assert index.items[doc004.items[5].item_id] == doc004.items[5]
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        assert manifest["model"] == emb.name and manifest["dimension"] == 64
+        assert manifest["counts"]["items"] == len(doc000.items) + len(doc004.items)
+        assert isinstance(index.embeddings, np.memmap)
+        assert not list(folder.rglob("*.pkl")) and not list(folder.rglob("*.pickle"))
+
+    def test_mismatched_model_is_refused(self, built):
+        with pytest.raises(IndexError_, match="built with model"):
+            HybridIndex.load(built[0], HashEmbedder(16))
+
+    def test_missing_index(self, tmp_path):
+        with pytest.raises(IndexError_, match="policyqa build"):
+            HybridIndex.load(tmp_path / "nothing", HashEmbedder(16))
+
+
+class TestIncremental:
+    def test_replace_one_document_leaves_the_others(self, tmp_path):
+        emb = CountingEmbedder()
+        a = small_doc("甲", "1．建成公园10个。（责任单位：市建设局）\n2．新增学位500个。（责任单位：市教育局）")
+        b = small_doc("乙", "1．新建道路20公里。（责任单位：市交通局）")
+        folder = tmp_path / "index"
+        build_index(folder, [a, b], emb, progress=False)
+        before = HybridIndex.load(folder, emb)
+        b_rows = {c.clause_id: before.embeddings[i].copy() for i, c in enumerate(before.clauses) if c.doc_id == "乙"}
+        emb.passages = 0
+        a2 = small_doc("甲", "1．建成公园30个。（责任单位：市园林局）")
+        update_index(folder, emb, add=[a2])
+        assert emb.passages == len(a2.clauses)  # only the new version was embedded
+        after = HybridIndex.load(folder, emb)
+        assert {c.doc_id for c in after.clauses} == {"甲", "乙"}
+        assert all("公园30个" in c.text or c.doc_id == "乙" for c in after.clauses)
+        for i, c in enumerate(after.clauses):
+            if c.doc_id == "乙":
+                np.testing.assert_array_equal(after.embeddings[i], b_rows[c.clause_id])
+        update_index(folder, emb, delete=["甲"])
+        assert {c.doc_id for c in HybridIndex.load(folder, emb).clauses} == {"乙"}
+
+    def test_failure_midway_leaves_index_as_it_was(self, tmp_path):
+        emb = HashEmbedder(32)
+        folder = tmp_path / "index"
+        build_index(folder, [small_doc("甲", "1．建成公园10个。（责任单位：市建设局）")], emb, progress=False)
+        before = Path(folder).resolve()
+
+        def boom():
+            raise RuntimeError("injected failure")
+
+        with pytest.raises(RuntimeError):
+            update_index(folder, emb, add=[small_doc("乙", "1．新建道路。（责任单位：市交通局）")],
+                         fail_after_embedding=boom)
+        assert Path(folder).resolve() == before
+        index = HybridIndex.load(folder, emb)
+        assert {c.doc_id for c in index.clauses} == {"甲"}

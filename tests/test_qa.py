@@ -1,0 +1,91 @@
+"""Questions in Chinese get cited answers composed from item fields; absent topics are refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from corpus.aliases import load_aliases
+from qa.understand import Lexicon, understand
+
+
+@pytest.fixture(scope="module")
+def lexicon(doc000, doc004):
+    return Lexicon.from_items([*doc000.items, *doc004.items], load_aliases())
+
+
+class TestUnderstand:
+    @pytest.mark.parametrize(
+        ("question", "intent"),
+        [
+            ("农村公路新改建由谁牵头？", "owner"),
+            ("哪个单位负责跨乡镇土地综合整治？", "owner"),
+            ("义新欧班列开行目标是多少？", "target"),
+            ("印发年度工作要点什么时候完成？", "deadline"),
+            ("杭衢铁路建德至衢州段总投资多少？", "investment"),
+            ("农村公路新改建的牵头领导是哪位？", "lead_official"),
+            ("王文序副省长牵头哪些重点工作？", "list"),
+            ("省统计局负责哪些任务", "list"),
+            ("介绍一下未来社区建设", "general"),
+        ],
+    )
+    def test_intent(self, lexicon, question, intent):
+        assert understand(question, lexicon).intent == intent
+
+    def test_alias_resolves_to_corpus_form(self, lexicon):
+        q = understand("省发改委负责哪些工作？", lexicon)
+        assert "省发展改革委" in q.units
+
+    def test_topic_drops_question_words(self, lexicon):
+        q = understand("农村公路新改建由谁牵头？", lexicon)
+        assert q.topic == "农村公路新改建"
+
+
+class TestAnswers:
+    def test_rural_roads(self, service):
+        answer = service.ask("农村公路新改建由谁牵头？")
+        assert answer.found
+        assert "张家胜" in answer.answer and "省交通运输厅" in answer.answer
+        assert answer.fields.lead_officials == ("张家胜",)
+        assert answer.citations[0].ref == "〔浙政办发〔2023〕6号 十方面民生实事责任分解 › 七、交通出行方面〕"
+
+    def test_list_of_an_official_across_parts(self, service):
+        answer = service.ask("王文序副省长牵头哪些重点工作？")
+        assert answer.intent == "list" and answer.found
+        sections = {c.section for c in answer.citations}
+        assert len(answer.citations) == 8
+        assert any("今后五年" in s for s in sections) and any("2023年" in s for s in sections)
+        assert any("养老帮困" in s for s in sections) and any("便民服务" in s for s in sections)
+
+    def test_list_of_a_unit(self, service):
+        answer = service.ask("省统计局负责哪些任务？")
+        assert answer.found and len(answer.citations) >= 8
+        for citation in answer.citations:
+            assert "省统计局" in service.index.items[citation.item_id].units
+
+    def test_investment(self, service):
+        answer = service.ask("杭衢铁路建德至衢州段今年计划投资多少？")
+        assert answer.found and "17" in answer.answer and "236.3" in answer.answer
+
+    def test_deadline_from_merged_cell(self, service):
+        answer = service.ask("印发年度工作要点和重大改革清单什么时候完成？")
+        assert answer.found and answer.fields.deadline == "5月"
+
+    def test_target(self, service):
+        answer = service.ask("5G基站建设目标是多少？")
+        assert answer.found and "20万个" in answer.answer
+
+    @pytest.mark.parametrize(
+        "question",
+        ["火星基地建设目标是多少？", "上海市浦东新区的垃圾分类由谁负责？", "深圳前海自贸区的扩区方案什么时候出台？"],
+    )
+    def test_absent_topics_are_refused(self, service, question):
+        answer = service.ask(question)
+        assert not answer.found
+        assert answer.answer == "未找到相关条目" and answer.citations == ()
+
+    def test_search_highlights_and_targets(self, service):
+        results = service.search("5G基站")
+        assert results
+        top = results[0]
+        assert any("【" in h for h in top.highlights)
+        assert any(t.value == "20" for r in results[:3] for t in r.targets)

@@ -7,6 +7,7 @@ import json
 import logging
 import time
 import uuid
+from contextlib import asynccontextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -54,27 +55,31 @@ def _same(a: str | None, b: str | None) -> bool:
 
 def create_app(config: Config, service: PolicyQA | None = None, load: bool = True) -> FastAPI:
     """The app; `service` is loaded at startup unless one is passed in already loaded."""
+    state: dict = {"service": service}
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        if state["service"] is None:
+            from qa.service import load_embedder
+
+            state["service"] = PolicyQA(config, load_embedder(config))
+        s = state["service"]
+        if load and not s.ready:
+            try:
+                s.load()
+            except IndexError_ as exc:
+                log.error("index not loaded: %s", exc)
+        if s.ready and s.embedder is not None:
+            s.embedder.embed_queries(["预热"])  # load the model now, not on the first question
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="policyqa",
         version="0.1.0",
         description="Cited answers over Chinese government policy documents (责任分解、工作要点).",
         responses={422: {"model": ErrorResponse}},
     )
-    state = {"service": service}
-
-    @app.on_event("startup")
-    def _startup() -> None:
-        if state["service"] is None:
-            from qa.service import load_embedder
-
-            state["service"] = PolicyQA(config, load_embedder(config))
-        svc = state["service"]
-        if load and not svc.ready:
-            try:
-                svc.load()
-            except IndexError_ as exc:
-                log.error("index not loaded: %s", exc)
-
     def svc() -> PolicyQA:
         s = state["service"]
         if s is None or not s.ready:

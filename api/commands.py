@@ -90,6 +90,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    from qa.answer import target_text
+
     svc = _service(config_from(args))
     results = svc.search(args.query, _filters(args), args.limit)
     if args.json:
@@ -105,7 +107,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     for n, r in enumerate(results, start=1):
         print(f"{n}. {r.highlights[0][:120]} {r.ref}")
         for t in r.targets[:4]:
-            print(f"   目标：{t.text}（{t.value}{t.unit}{t.qualifier or ''}）")
+            print(f"   目标：{t.text}（{target_text(t)}）")
     return 0
 
 

@@ -109,8 +109,23 @@ def _owner_sentence(subject: str, clause: Clause, item: Item) -> str:
 
 
 def _subject(question: Question, hit: Hit) -> str:
+    """The question's own topic when the clause states it verbatim, else the clause (shortened)."""
+    topic = question.topic.replace(" ", "")
+    if 2 <= len(topic) <= 30 and topic in hit.clause.norm:
+        return topic
     text = hit.clause.text.strip("。；; ")
     return text if len(text) <= 30 else text[:28] + "…"
+
+
+_AFTER = ("以上", "及以上", "左右", "以内", "以下", "之内")
+
+
+def target_text(t: Target) -> str:
+    """"2200列以上", "达到8.5万元"."""
+    amount = f"{t.value}{t.unit}"
+    if not t.qualifier:
+        return amount
+    return amount + t.qualifier if t.qualifier in _AFTER else t.qualifier + amount
 
 
 def compose(question: Question, hits: list[Hit], documents: dict[str, Document]) -> Answer:
@@ -155,7 +170,7 @@ def compose(question: Question, hits: list[Hit], documents: dict[str, Document])
     elif question.intent in ("target", "investment"):
         target = _target_phrase(fields.targets, normalize(question.topic))
         if target:
-            text = f"目标：{target.text}（{target.value}{target.unit}{target.qualifier or ''}）。{ref}"
+            text = f"目标：{target.text}（{target_text(target)}）。{ref}"
         else:
             text = f"{clause.text.strip()}{ref}"
     elif question.intent == "owner":

@@ -158,9 +158,8 @@ class PolicyQA:
 
     def _result(self, hit: Hit, query: str, docs: dict) -> SearchResult:
         terms = [t for t in self.index.tokenizer(query) if len(t) >= 2] or [query]
-        marked = hit.item.text
-        for term in sorted(set(terms), key=len, reverse=True):
-            marked = marked.replace(term, f"【{term}】")
+        pattern = re.compile("|".join(re.escape(t) for t in sorted(set(terms), key=len, reverse=True)), re.I)
+        marked = pattern.sub(lambda m: f"【{m.group(0)}】", hit.item.text)
         highlights = tuple(s for s in re.split(r"(?<=[。；])", marked) if "【" in s) or (marked[:80],)
         targets = tuple(t for t in hit.item.targets if any(term in t.text for term in terms)) or hit.item.targets
         return SearchResult(hit.item, hit.score, cite(hit.item, docs.get(hit.item.doc_id), hit.score).ref,

@@ -1,0 +1,77 @@
+"""Gold question files (JSON Lines): loading and validation."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+TYPES = ("owner", "lead_official", "deadline", "target", "investment", "list", "unanswerable")
+
+
+class GoldError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class GoldQuestion:
+    id: str
+    question: str
+    type: str
+    item: str | None = None
+    units: tuple[str, ...] | None = None
+    lead_units: tuple[str, ...] | None = None
+    lead_officials: tuple[str, ...] | None = None
+    deadline: str | None = None
+    value: str | None = None
+    items: tuple[str, ...] | None = None
+    has_deadline: bool = False  # whether the deadline key was present (null is a valid gold value)
+
+
+def _tuple(value) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise GoldError("expected a list of strings")
+    return tuple(value)
+
+
+def load_gold(path: str | Path) -> list[GoldQuestion]:
+    """Read and validate a gold file; errors name the line."""
+    questions: list[GoldQuestion] = []
+    seen: set[str] = set()
+    for no, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            if not isinstance(row, dict):
+                raise GoldError("not a JSON object")
+            for key in ("id", "question", "type"):
+                if not isinstance(row.get(key), str) or not row[key]:
+                    raise GoldError(f"missing {key}")
+            if row["type"] not in TYPES:
+                raise GoldError(f"unknown type {row['type']!r}")
+            if row["id"] in seen:
+                raise GoldError(f"duplicate id {row['id']}")
+            seen.add(row["id"])
+            questions.append(
+                GoldQuestion(
+                    id=row["id"],
+                    question=row["question"],
+                    type=row["type"],
+                    item=row.get("item"),
+                    units=_tuple(row.get("units")),
+                    lead_units=_tuple(row.get("lead_units")),
+                    lead_officials=_tuple(row.get("lead_officials")),
+                    deadline=row.get("deadline"),
+                    value=None if row.get("value") is None else str(row["value"]),
+                    items=_tuple(row.get("items")),
+                    has_deadline="deadline" in row,
+                )
+            )
+        except (json.JSONDecodeError, GoldError) as exc:
+            raise GoldError(f"{path}:{no}: {exc}") from exc
+    if not questions:
+        raise GoldError(f"{path}: no questions")
+    return questions

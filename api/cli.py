@@ -93,6 +93,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--url", help="evaluate a running server over HTTP instead of in process")
     p.add_argument("--baselines", action="store_true", help="also score BM25-only, dense-only and vanilla RAG")
     p.add_argument("--out", default="eval/report", help="output folder for report.json, report.md, chart.png")
+    p.add_argument("--docs", nargs="+", help="evaluate over these documents (indexed into a temporary folder) "
+                   "instead of the configured index, e.g. the genre documents")
     return parser
 
 

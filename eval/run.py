@@ -124,6 +124,13 @@ def main(args: argparse.Namespace, config) -> int:
         return 2
     systems: dict = {}
     service = None
+    sources = None
+    if getattr(args, "docs", None):
+        import dataclasses
+        import tempfile
+
+        sources = [Path(d) for d in args.docs]
+        config = dataclasses.replace(config, data_dir=Path(tempfile.mkdtemp(prefix="policyqa-eval-")))
     if args.url:
         from eval.systems import policyqa_http
 
@@ -132,10 +139,13 @@ def main(args: argparse.Namespace, config) -> int:
         from index.store import IndexError_
 
         service = PolicyQA(config, load_embedder(config))
-        try:
-            service.load()
-        except IndexError_:
-            service.build(progress=False)
+        if sources:
+            service.build(sources, progress=False)
+        else:
+            try:
+                service.load()
+            except IndexError_:
+                service.build(progress=False)
         if not args.url:
             from eval.systems import policyqa_in_process
 
@@ -147,7 +157,7 @@ def main(args: argparse.Namespace, config) -> int:
 
         systems["bm25_only"] = retrieval_only(service.index, "bm25")
         systems["dense_only"] = retrieval_only(service.index, "dense")
-        systems["vanilla_rag"] = VanillaRAG(service.embedder, bundled_sources())
+        systems["vanilla_rag"] = VanillaRAG(service.embedder, sources or bundled_sources())
     report = evaluate(gold_path, systems, Path(args.out))
     for name, res in report["results"].items():
         m = res["overall"]

@@ -158,8 +158,12 @@ class HybridIndex:
         boost_units: Sequence[str] = (),
         boost_officials: Sequence[str] = (),
         candidates: int = 100,
+        target_bonus: float = 0.0,
     ) -> list[Hit]:
-        """Ranked clauses for a query. `mode` is hybrid, bm25 or dense."""
+        """Ranked clauses for a query. `mode` is hybrid, bm25 or dense.
+
+        `target_bonus` favours clauses that state a quantitative target (for target questions).
+        """
         mask = self.mask(filters)
         bm25 = self.bm25_scores(query) if mode in ("hybrid", "bm25") else None
         rankings: list[list[int]] = []
@@ -172,7 +176,7 @@ class HybridIndex:
             dense = self.dense_scores(query, candidates, mask)
             rankings.append([i for i, _ in sorted(dense.items(), key=lambda kv: (-kv[1], kv[0]))])
         boosts = self._boosts(set().union(*map(set, rankings)) if rankings else set(), boost_phrases,
-                              boost_units, boost_officials)
+                              boost_units, boost_officials, target_bonus)
         fused = reciprocal_rank_fusion(rankings, k=self.rrf_k, boosts=boosts)
         ranks = [{doc: r for r, doc in enumerate(rk, start=1)} for rk in rankings]
         hits = []
@@ -191,9 +195,10 @@ class HybridIndex:
             )
         return hits
 
-    def _boosts(self, rows: set[int], phrases, units, officials) -> dict[int, float]:
+    def _boosts(self, rows: set[int], phrases, units, officials, target_bonus: float = 0.0) -> dict[int, float]:
         boosts: dict[int, float] = {}
-        phrase_norms = [normalize(p) for p in phrases if len(normalize(p)) >= 2]
+        # only distinctive phrases: a two-character word like 投资 would favour any clause using it
+        phrase_norms = [normalize(p) for p in phrases if len(normalize(p)) >= 4]
         unit_variants = [self.unit_variants(u) for u in units]
         for row in rows:
             clause = self.clauses[row]
@@ -201,14 +206,16 @@ class HybridIndex:
             b = 0.0
             for p in phrase_norms:
                 if p in clause.norm:
-                    b += 0.004 * min(len(p), 8)
-                elif p in item.norm:
                     b += 0.002 * min(len(p), 8)
+                elif p in item.norm:
+                    b += 0.001 * min(len(p), 8)
             for variants in unit_variants:
                 if any(v in u for u in clause.units for v in variants):
                     b += 0.01
             if officials and set(officials) & set(clause.lead_officials):
                 b += 0.01
+            if target_bonus and clause.targets:
+                b += target_bonus
             if b:
                 boosts[row] = b
         return boosts

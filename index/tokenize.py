@@ -35,13 +35,13 @@ class ChineseTokenizer:
 
 
 def user_words_from_items(items: Iterable) -> set[str]:
-    """Unit names, officials and project names found in parsed items."""
+    """Unit names and officials found in parsed items.
+
+    Project names are left out on purpose: as one long dictionary word, "沪苏湖铁路(浙江段)" would
+    stop matching a question that writes "沪苏湖铁路浙江段".
+    """
     words: set[str] = set()
     for item in items:
         words.update(item.units)
         words.update(item.lead_officials)
-        if item.kind in ("project", "platform", "reform", "policy") and item.fields:
-            name = item.text.split("：")[0].split("。")[0]
-            if len(name) <= 30:
-                words.add(name)
     return words

@@ -70,14 +70,20 @@ def cite(item: Item, document: Document | None, score: float) -> Citation:
     )
 
 
-def coverage(topic: str, hit: Hit) -> float:
-    """Share of the topic's character bigrams found in the hit's item (and section)."""
-    text = normalize(topic).replace(" ", "")
-    grams = {text[i : i + 2] for i in range(len(text) - 1)}
-    if not grams:
+def coverage(question: Question, hit: Hit, lexicon, tokenizer) -> float:
+    """IDF-weighted share of the topic's tokens found in the hit's item and section.
+
+    A rare word the corpus never uses ("火星") weighs most, so a question about something absent
+    scores low even when its common words ("建设", "目标") match.
+    """
+    tokens = [t for t in dict.fromkeys(tokenizer(question.topic)) if len(t) >= 2 or t.isdigit()]
+    if not tokens:
         return 0.0
-    haystack = hit.item.norm + hit.clause.norm + "".join(hit.item.section)
-    return sum(1 for g in grams if g in haystack) / len(grams)
+    haystack = (hit.item.norm + hit.clause.norm + "".join(hit.item.section)).lower()
+    weights = {t: lexicon.idf(t) for t in tokens}
+    total = sum(weights.values())
+    found = sum(w for t, w in weights.items() if t in haystack)
+    return found / total if total else 0.0
 
 
 def _join(names: tuple[str, ...]) -> str:
@@ -85,14 +91,21 @@ def _join(names: tuple[str, ...]) -> str:
 
 
 def _target_phrase(targets: tuple[Target, ...], topic: str) -> Target | None:
+    """The target whose own words (the few characters before its number) best match the topic."""
     if not targets:
         return None
     grams = {topic[i : i + 2] for i in range(len(topic) - 1)}
-    return max(targets, key=lambda t: sum(1 for g in grams if g in t.text))
+
+    def score(t: Target) -> tuple[int, int]:
+        pos = t.text.find(t.value)
+        window = t.text[max(0, pos - 6) : pos] + t.unit
+        return (sum(1 for g in grams if g in window), sum(1 for g in grams if g in t.text))
+
+    return max(targets, key=score)
 
 
-def _owner_sentence(subject: str, clause: Clause, item: Item) -> str:
-    officials = clause.lead_officials or item.lead_officials
+def _owner_sentence(subject: str, clause: Clause, item: Item, officials: tuple[str, ...] = ()) -> str:
+    officials = officials or clause.lead_officials or item.lead_officials
     units = clause.units or item.units
     leads = clause.lead_units or item.lead_units
     parts = []
@@ -128,15 +141,25 @@ def target_text(t: Target) -> str:
     return amount + t.qualifier if t.qualifier in _AFTER else t.qualifier + amount
 
 
-def compose(question: Question, hits: list[Hit], documents: dict[str, Document]) -> Answer:
-    """An answer from the top hit's fields, each claim followed by its citation."""
+def compose(
+    question: Question, hits: list[Hit], documents: dict[str, Document], same_text: tuple[Item, ...] = ()
+) -> Answer:
+    """An answer from the top hit's fields, each claim followed by its citation.
+
+    `same_text` are other items printed with exactly the same text (a task listed under two
+    leaders): their lead officials are the task's too, and they are cited as well.
+    """
     top = hits[0]
     item, clause = top.item, top.clause
+    twins = tuple(i for i in same_text if i.units == item.units and i.item_id != item.item_id)
     doc = documents.get(item.doc_id)
     citation = cite(item, doc, top.score)
     subject = _subject(question, top)
+    officials = clause.lead_officials or item.lead_officials
+    for twin in twins:
+        officials = tuple(dict.fromkeys(officials + twin.lead_officials))
     fields = AnswerFields(
-        lead_officials=clause.lead_officials or item.lead_officials,
+        lead_officials=officials,
         lead_units=clause.lead_units or item.lead_units,
         units=clause.units or item.units,
         deadline=clause.deadline or item.deadline,
@@ -170,15 +193,19 @@ def compose(question: Question, hits: list[Hit], documents: dict[str, Document])
     elif question.intent in ("target", "investment"):
         target = _target_phrase(fields.targets, normalize(question.topic))
         if target:
-            text = f"目标：{target.text}（{target_text(target)}）。{ref}"
+            text = f"目标：{target.text}（{target_text(target)}）"
+            others = [t for t in clause.targets if t != target and t.text != target.text]
+            if others:
+                text += "；同一条目还列有：" + "；".join(t.text for t in others[:6])
+            text += f"。{ref}"
         else:
             text = f"{clause.text.strip()}{ref}"
     elif question.intent == "owner":
-        text = f"{_owner_sentence(subject, clause, item)}。{ref}"
+        text = f"{_owner_sentence(subject, clause, item, officials)}。{ref}"
     else:
-        text = f"{clause.text.strip()}（{_owner_sentence('该项', clause, item)}）。{ref}"
-    citations = [citation]
-    seen = {item.item_id}
+        text = f"{clause.text.strip()}（{_owner_sentence('该项', clause, item, officials)}）。{ref}"
+    citations = [citation] + [cite(t, documents.get(t.doc_id), top.score) for t in twins]
+    seen = {item.item_id} | {t.item_id for t in twins}
     for hit in hits[1:]:
         if hit.item.item_id not in seen:
             seen.add(hit.item.item_id)
@@ -186,23 +213,56 @@ def compose(question: Question, hits: list[Hit], documents: dict[str, Document])
     return Answer(question.text, question.intent, True, text, fields, tuple(citations))
 
 
-def list_answer(question: Question, index: HybridIndex, documents: dict[str, Document]) -> Answer:
-    """Every item owned by the named official or unit, each with its citation."""
+_GENERIC = frozenset("工作 任务 事项 项目 哪些 重点 方面 内容 清单里 里面".split())
+
+
+def list_answer(question: Question, index: HybridIndex, documents: dict[str, Document], tokenizer, lexicon) -> Answer:
+    """Every item owned by the named official or unit, or every item of the named section."""
+    tokens = [t for t in dict.fromkeys(tokenizer(question.topic)) if len(t) >= 2 and t not in _GENERIC]
+
+    def context(item: Item) -> str:
+        doc = documents.get(item.doc_id)
+        return item.norm + "".join(item.section) + (normalize(doc.title) if doc else "")
+
     items: list[Item] = []
+    who = _join(question.officials or question.units)
     if question.officials:
         items = index.items_matching(Filters(officials=question.officials))
-    if question.units and not question.officials:
+    elif question.units:
         items = index.items_matching(Filters(units=question.units))
-    topic_words = [p for p in question.phrases if len(p) >= 2]
-    if topic_words:
-        narrowed = [i for i in items if any(w in i.norm or w in i.section_path for w in topic_words)]
+    if items and tokens:
+        narrowed = [i for i in items if all(t in context(i) for t in tokens)]
         items = narrowed or items
-    who = _join(question.officials or question.units)
+    if not who:
+        section, items = _named_section(tokens, index, documents, lexicon)
+        who = section
     if not items:
-        return Answer(question.text, "list", False, NOT_FOUND, reason=f"没有找到{who}负责的条目")
+        return Answer(question.text, "list", False, NOT_FOUND, reason=f"没有找到{who or '问题所指'}的条目")
     lines = [f"{who}共涉及{len(items)}项："]
     for n, item in enumerate(items, start=1):
         summary = re.split(r"[。；]", item.text)[0][:40]
         lines.append(f"{n}. {summary}{item_ref(item, documents.get(item.doc_id))}")
     citations = tuple(cite(i, documents.get(i.doc_id), 1.0) for i in items)
     return Answer(question.text, "list", True, "\n".join(lines), AnswerFields(), citations)
+
+
+def _named_section(tokens: list[str], index: HybridIndex, documents, lexicon) -> tuple[str, list[Item]]:
+    """The section or annex table whose title the question names, and its items."""
+    if not tokens:
+        return "", []
+    by_section: dict[tuple[str, str, tuple[str, ...]], list[Item]] = {}
+    for item in index.items.values():
+        for depth in range(1, len(item.section) + 1):
+            by_section.setdefault((item.doc_id, item.kind if item.fields else "", item.section[:depth]), []).append(item)
+    weights = {t: lexicon.idf(t) for t in tokens}
+    total = sum(weights.values())
+    best, best_key = 0.0, None
+    for key in by_section:
+        doc = documents.get(key[0])
+        title = normalize("".join(key[2])) + (normalize(doc.title) if doc else "")
+        score = sum(w for t, w in weights.items() if t in title) / total
+        if score > best + 1e-9 or (best_key and abs(score - best) < 1e-9 and len(key[2]) > len(best_key[2])):
+            best, best_key = score, key
+    if best_key is None or best < 0.8:
+        return "", []
+    return " › ".join(best_key[2]), by_section[best_key]

@@ -11,6 +11,7 @@ from corpus import DocumentError, ParsedDocument, bundled_sources, parse_file, p
 from corpus.aliases import load_aliases
 from corpus.config import Config
 from corpus.model import Item, Target
+from corpus.normalize import normalize
 from index.hybrid import Filters, Hit, HybridIndex, build_index, update_index
 from index.store import IndexError_
 from qa.answer import NOT_FOUND, Answer, cite, compose, coverage, list_answer
@@ -24,9 +25,9 @@ def load_embedder(config: Config):
     from index.embedding_model import SentenceTransformerEmbedder, build_model, verify_model
 
     model_dir = config.model_dir
-    if not model_dir.exists():
+    if not model_dir.exists() or (model_dir / "policyqa_model.json").exists():
+        # builds a missing model, repairs a damaged one, and only verifies a good one (≈0.4 s)
         build_model(model_dir)
-    elif (model_dir / "policyqa_model.json").exists():
         info = verify_model(model_dir)
         if not info.ok:
             raise IndexError_(f"the model at {model_dir} failed verification: {'; '.join(info.problems)}")
@@ -57,8 +58,7 @@ class PolicyQA:
         self.config = config
         self.embedder = embedder
         self._write_lock = threading.Lock()
-        self._index: HybridIndex | None = None
-        self._lexicon: Lexicon | None = None
+        self._state: tuple[HybridIndex, Lexicon, dict] | None = None
         self.aliases = load_aliases()
 
     # ----- lifecycle -----------------------------------------------------------------------
@@ -68,18 +68,23 @@ class PolicyQA:
         return self
 
     def _install(self, index: HybridIndex) -> None:
-        lexicon = Lexicon.from_items(index.items.values(), self.aliases)
-        self._index, self._lexicon = index, lexicon  # one reference swap: atomic for readers
+        lexicon = Lexicon.from_items(index.items.values(), self.aliases, index.tokenizer,
+                                     [d.title for d in index.documents])
+        same_text: dict[str, tuple[Item, ...]] = {}
+        for item in index.items.values():
+            same_text[item.norm] = same_text.get(item.norm, ()) + (item,)
+        # one reference swap: a reader sees the old trio or the new one, never a mix
+        self._state = (index, lexicon, same_text)
 
     @property
     def index(self) -> HybridIndex:
-        if self._index is None:
+        if self._state is None:
             raise IndexError_("the index is not loaded")
-        return self._index
+        return self._state[0]
 
     @property
     def ready(self) -> bool:
-        return self._index is not None
+        return self._state is not None
 
     def build(self, paths: list[Path] | None = None, progress: bool = True) -> Path:
         """Build the index from scratch (default: the bundled corpus)."""
@@ -115,11 +120,16 @@ class PolicyQA:
         return {d.doc_id: d for d in self.index.documents}
 
     def ask(self, question: str, top_k: int = 5, filters: Filters | None = None) -> Answer:
-        index, lexicon = self.index, self._lexicon
+        if self._state is None:
+            raise IndexError_("the index is not loaded")
+        index, lexicon, same_text = self._state
         q = understand(question, lexicon)
-        docs = self.documents()
-        if q.intent == "list":
-            return list_answer(q, index, docs)
+        docs = {d.doc_id: d for d in index.documents}
+        unknown = lexicon.unknown_names(normalize(question))
+        if unknown:
+            return Answer(question, q.intent, False, NOT_FOUND, reason=f"文件中没有关于{'、'.join(unknown)}的内容")
+        if q.intent == "list" and filters is None:
+            return list_answer(q, index, docs, index.tokenizer, lexicon)
         if filters is None and q.intent == "investment" and any(i.investment for i in index.items.values()):
             filters = Filters(kinds=("project",))  # only project rows carry investment figures
         hits = index.search(
@@ -129,19 +139,37 @@ class PolicyQA:
             boost_phrases=q.phrases,
             boost_units=q.units,
             boost_officials=q.officials,
+            target_bonus=0.008 if q.intent == "target" else 0.0,
         )
         if not hits:
             return Answer(question, q.intent, False, NOT_FOUND, reason="没有检索到任何条目")
-        support = coverage(q.topic, hits[0])
+        # among the top candidates, answer from the one whose text supports the question best
+        supports = [coverage(q, h, lexicon, index.tokenizer) for h in hits[:5]]
+        best = max(range(len(supports)), key=lambda i: (supports[i] > supports[0] + 0.15, supports[i], -i))
+        if best:
+            hits = [hits[best]] + hits[:best] + hits[best + 1 :]
+        support = supports[best]
         if support < self.config.answer_threshold:
             return Answer(question, q.intent, False, NOT_FOUND,
                           reason=f"最接近的条目与问题的重合度为{support:.2f}，低于阈值{self.config.answer_threshold}")
-        return compose(q, hits, docs)
+        return compose(q, hits, docs, same_text.get(hits[0].item.norm, ()))
+
+    def support(self, question: str) -> tuple[float, Hit | None]:
+        """The coverage score ask() compares with the threshold (for calibration)."""
+        index, lexicon, _ = self._state
+        q = understand(question, lexicon)
+        hits = index.search(q.topic, top_k=5, boost_phrases=q.phrases, boost_units=q.units,
+                            boost_officials=q.officials, target_bonus=0.008 if q.intent == "target" else 0.0)
+        if not hits:
+            return 0.0, None
+        supports = [coverage(q, h, lexicon, index.tokenizer) for h in hits]
+        best = max(range(len(supports)), key=lambda i: (supports[i] > supports[0] + 0.15, supports[i], -i))
+        return supports[best], hits[best]
 
     def search(self, query: str, filters: Filters | None = None, limit: int = 10) -> list[SearchResult]:
         """Keyword search over items: ranked items, matches highlighted, targets extracted."""
-        index = self.index
-        q = understand(query, self._lexicon)
+        index, lexicon, _ = self._state
+        q = understand(query, lexicon)
         hits = index.search(q.topic or query, filters=filters, top_k=limit * 3, mode="hybrid",
                             boost_phrases=q.phrases or (query,))
         docs = self.documents()

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from corpus.aliases import AliasTable
 from corpus.normalize import normalize
 
 INTENTS = ("list", "lead_official", "deadline", "investment", "target", "owner", "general")
 
-_LIST = re.compile(r"(哪些|几项|多少项|所有|全部|列出|清单)(?!单位|部门)")
+_LIST = re.compile(
+    r"(牵头|负责|承担|涉及|分管|参与|包括|包含|有)了?的?(哪些|几项|多少项)(?!单位|部门)|"
+    r"(哪些|所有|全部)(重点)?(工作|任务|事项|项目|改革|政策|平台|实事)|列出"
+)
+_OWNER_WORDS = re.compile(r"责任单位|牵头单位|哪个单位|哪些单位|哪个部门|哪些部门|由谁")
 _LEAD_OFFICIAL = re.compile(r"(哪位|哪个|什么)(副?省长|副?市长|领导|省领导)|牵头领导|分管领导|责任领导|谁分管|领导是谁")
 _DEADLINE = re.compile(r"什么时候|何时|完成时限|时限|几月|哪个月|截止|期限|完成时间|哪一年|什么时间")
 _INVESTMENT = re.compile(r"总投资|计划投资|投资多少|投资额|投资规模|年度投资|投资是多少|投资了多少")
@@ -23,7 +28,8 @@ _OWNER = re.compile(
 _QUESTION_WORDS = re.compile(
     r"请问|请告诉我|我想知道|一下|是什么|是多少|有哪些|有多少|由谁|谁来|谁|哪个|哪些|哪位|什么|多少|"
     r"几个|几项|怎么|如何|吗|呢|负责|牵头|单位|部门|领导|责任|完成时限|时限|时候|何时|几月|"
-    r"目标|计划|主要|具体|重点|重大|工作|任务|事项|今年|2023年|的|了|是|由|归|抓|承担|要求|情况"
+    r"目标|计划|主要|具体|重点|重大|工作|任务|事项|今年|年内|全年|这块|这项|这个|该项|需要|力争|争取|"
+    r"达到|突破|超过|包括|包含|涉及|参与|分管|的|了|是|由|归|抓|承担|要求|情况"
 )
 _PUNCT = re.compile(r"[\s？?！!。，,、；;：:“”\"'（）()《》]+")
 
@@ -40,20 +46,35 @@ class Question:
 
 @dataclass(frozen=True)
 class Lexicon:
-    """Names the corpus knows: units (with aliases) and lead officials."""
+    """What the corpus knows: units (with aliases), lead officials, and how common each token is."""
 
     units: frozenset[str]
     officials: frozenset[str]
     aliases: AliasTable
+    df: dict = field(default_factory=dict)  # token → number of items containing it
+    n_items: int = 0
+    known_text: str = ""  # every item, section and title, normalised: for place and year checks
 
     @classmethod
-    def from_items(cls, items: Iterable, aliases: AliasTable) -> Lexicon:
+    def from_items(cls, items: Iterable, aliases: AliasTable, tokenizer=None, titles: Iterable[str] = ()) -> Lexicon:
         units: set[str] = set()
         officials: set[str] = set()
+        df: dict[str, int] = {}
+        texts: list[str] = [normalize(t) for t in titles]
+        n = 0
         for item in items:
+            n += 1
             units.update(item.units)
             officials.update(item.lead_officials)
-        return cls(frozenset(units), frozenset(officials), aliases)
+            text = item.norm + "".join(normalize(s) for s in item.section)
+            texts.append(text)
+            if tokenizer is not None:
+                for token in set(tokenizer(text)):
+                    df[token] = df.get(token, 0) + 1
+        return cls(frozenset(units), frozenset(officials), aliases, df, n, "\n".join(texts))
+
+    def idf(self, token: str) -> float:
+        return math.log((self.n_items + 1) / (self.df.get(token, 0) + 0.5))
 
     def find_units(self, text: str) -> list[str]:
         """Units named in text (longest match first), mapped to the forms the corpus uses."""
@@ -72,13 +93,32 @@ class Lexicon:
     def find_officials(self, text: str) -> list[str]:
         return [name for name in sorted(self.officials) if name in text]
 
+    def unknown_names(self, text: str) -> list[str]:
+        """Places and years the question names that appear nowhere in the corpus."""
+        out = []
+        for m in _PLACE.finditer(text):
+            name = m.group(0)
+            if name not in self.known_text and name.rstrip("省市") not in self.known_text:
+                out.append(name)
+        for m in _YEAR.finditer(text):
+            if m.group(0) not in self.known_text:
+                out.append(m.group(0))
+        return out
+
+
+_PLACE = re.compile(
+    r"(北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|安徽|福建|江西|山东|河南|湖北|湖南|广东|海南|四川|贵州|云南|"
+    r"陕西|甘肃|青海|内蒙古|广西|西藏|宁夏|新疆|香港|澳门|台湾|粤港澳|京津冀|成渝|深圳|广州|南京|苏州|武汉|成都|西安)(省|市)?"
+)
+_YEAR = re.compile(r"(19|20)\d\d年")
+
 
 def understand(question: str, lexicon: Lexicon) -> Question:
     """Classify the intent and pull out entities and the retrieval topic."""
     norm = normalize(question)
     units = lexicon.find_units(norm)
     officials = lexicon.find_officials(norm)
-    if (units or officials) and _LIST.search(norm):
+    if _LIST.search(norm) and not _OWNER_WORDS.search(norm):
         intent = "list"
     elif _LEAD_OFFICIAL.search(norm):
         intent = "lead_official"
@@ -102,7 +142,7 @@ def understand(question: str, lexicon: Lexicon) -> Question:
     topic = re.sub(r"(常务)?副?(省长|市长)", " ", topic) if intent == "list" else topic
     stripped = _QUESTION_WORDS.sub(" ", topic)
     phrases = tuple(p for p in _PUNCT.split(stripped) if len(p) >= 2)
-    topic_text = " ".join(phrases) or norm
+    topic_text = " ".join(phrases) or ("" if intent == "list" else norm)
     return Question(
         text=question,
         intent=intent,

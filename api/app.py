@@ -24,6 +24,7 @@ from api.schemas import (
     HealthResponse,
     IngestResponse,
     ItemOut,
+    OfficialOut,
     SearchResponse,
     UnitOut,
 )
@@ -122,7 +123,8 @@ def create_app(config: Config, service: PolicyQA | None = None, load: bool = Tru
     def health() -> HealthResponse:
         s = svc()
         m = s.index.manifest
-        return HealthResponse(status="ok", documents=m["counts"]["documents"], items=m["counts"]["items"],
+        return HealthResponse(status="ok", writes_enabled=bool(config.api_key),
+                              documents=m["counts"]["documents"], items=m["counts"]["items"],
                               clauses=m["counts"]["clauses"], model=m.get("model", ""))
 
     @app.post("/ask", response_model=AskResponse, dependencies=[Depends(read_access)],
@@ -186,6 +188,10 @@ def create_app(config: Config, service: PolicyQA | None = None, load: bool = Tru
     @app.get("/units", response_model=list[UnitOut], dependencies=[Depends(read_access)])
     def units() -> list[UnitOut]:
         return [UnitOut(**u) for u in svc().units()]
+
+    @app.get("/officials", response_model=list[OfficialOut], dependencies=[Depends(read_access)])
+    def officials() -> list[OfficialOut]:
+        return [OfficialOut(**o) for o in svc().officials()]
 
     @app.post("/documents", response_model=IngestResponse, status_code=201, dependencies=[Depends(write_access)],
               responses={401: {"model": ErrorResponse}, 403: {"model": ErrorResponse},

@@ -67,6 +67,7 @@ class AskResponse(BaseModel):
     found: bool
     answer: str
     reason: str | None = None
+    terms: list[str] = []
     fields: FieldsOut
     citations: list[CitationOut]
 
@@ -136,8 +137,14 @@ class IngestResponse(BaseModel):
     warnings: list[str]
 
 
+class OfficialOut(BaseModel):
+    official: str
+    items: int
+
+
 class HealthResponse(BaseModel):
     status: str
+    writes_enabled: bool = False
     documents: int
     items: int
     clauses: int

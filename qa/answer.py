@@ -45,6 +45,7 @@ class Answer:
     fields: AnswerFields = field(default_factory=AnswerFields)
     citations: tuple[Citation, ...] = ()
     reason: str | None = None
+    terms: tuple[str, ...] = ()  # the question's topic words, for highlighting
 
 
 def item_ref(item: Item, document: Document | None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 from dataclasses import dataclass
@@ -120,6 +121,11 @@ class PolicyQA:
         return {d.doc_id: d for d in self.index.documents}
 
     def ask(self, question: str, top_k: int = 5, filters: Filters | None = None) -> Answer:
+        """A cited answer, or a refusal with its reason."""
+        answer, terms = self._ask(question, top_k, filters)
+        return dataclasses.replace(answer, terms=terms)
+
+    def _ask(self, question: str, top_k: int, filters: Filters | None) -> tuple[Answer, tuple[str, ...]]:
         if self._state is None:
             raise IndexError_("the index is not loaded")
         index, lexicon, same_text = self._state
@@ -127,9 +133,9 @@ class PolicyQA:
         docs = {d.doc_id: d for d in index.documents}
         unknown = lexicon.unknown_names(normalize(question))
         if unknown:
-            return Answer(question, q.intent, False, NOT_FOUND, reason=f"文件中没有关于{'、'.join(unknown)}的内容")
+            return Answer(question, q.intent, False, NOT_FOUND, reason=f"文件中没有关于{'、'.join(unknown)}的内容"), q.phrases
         if q.intent == "list" and filters is None:
-            return list_answer(q, index, docs, index.tokenizer, lexicon)
+            return list_answer(q, index, docs, index.tokenizer, lexicon), q.phrases
         if filters is None and q.intent == "investment" and any(i.investment for i in index.items.values()):
             filters = Filters(kinds=("project",))  # only project rows carry investment figures
         hits = index.search(
@@ -142,7 +148,7 @@ class PolicyQA:
             target_bonus=0.008 if q.intent == "target" else 0.0,
         )
         if not hits:
-            return Answer(question, q.intent, False, NOT_FOUND, reason="没有检索到任何条目")
+            return Answer(question, q.intent, False, NOT_FOUND, reason="没有检索到任何条目"), q.phrases
         # among the top candidates, answer from the one whose text supports the question best
         supports = [coverage(q, h, lexicon, index.tokenizer) for h in hits[:5]]
         best = max(range(len(supports)), key=lambda i: (supports[i] > supports[0] + 0.15, supports[i], -i))
@@ -151,8 +157,8 @@ class PolicyQA:
         support = supports[best]
         if support < self.config.answer_threshold:
             return Answer(question, q.intent, False, NOT_FOUND,
-                          reason=f"最接近的条目与问题的重合度为{support:.2f}，低于阈值{self.config.answer_threshold}")
-        return compose(q, hits, docs, same_text.get(hits[0].item.norm, ()))
+                          reason=f"最接近的条目与问题的重合度为{support:.2f}，低于阈值{self.config.answer_threshold}"), q.phrases
+        return compose(q, hits, docs, same_text.get(hits[0].item.norm, ())), q.phrases
 
     def support(self, question: str) -> tuple[float, Hit | None]:
         """The coverage score ask() compares with the threshold (for calibration)."""
@@ -192,6 +198,13 @@ class PolicyQA:
         targets = tuple(t for t in hit.item.targets if any(term in t.text for term in terms)) or hit.item.targets
         return SearchResult(hit.item, hit.score, cite(hit.item, docs.get(hit.item.doc_id), hit.score).ref,
                             highlights, targets)
+
+    def officials(self) -> list[dict]:
+        counts: dict[str, int] = {}
+        for item in self.index.items.values():
+            for name in item.lead_officials:
+                counts[name] = counts.get(name, 0) + 1
+        return [{"official": k, "items": v} for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
     def units(self) -> list[dict]:
         counts: dict[str, int] = {}

@@ -49,12 +49,18 @@ class TestRead:
     def test_health(self, client):
         body = client.get("/health").json()
         assert body["status"] == "ok" and body["documents"] == 2 and body["items"] > 600
+        assert body["writes_enabled"] is True
+
+    def test_officials(self, client):
+        officials = {o["official"]: o["items"] for o in client.get("/officials").json()}
+        assert officials["王文序"] == 8 and "张家胜" in officials
 
     def test_ask(self, client):
         r = client.post("/ask", json={"question": "农村公路新改建由谁牵头？"})
         assert r.status_code == 200
         body = r.json()
         assert body["found"] and body["intent"] == "owner"
+        assert body["terms"] == ["农村公路新改建"]
         assert body["fields"]["lead_officials"] == ["张家胜"]
         assert body["fields"]["units"] == ["省交通运输厅"]
         c = body["citations"][0]

@@ -159,6 +159,7 @@ class HybridIndex:
         boost_officials: Sequence[str] = (),
         candidates: int = 100,
         target_bonus: float = 0.0,
+        kind_bonus: dict | None = None,
     ) -> list[Hit]:
         """Ranked clauses for a query. `mode` is hybrid, bm25 or dense.
 
@@ -176,7 +177,7 @@ class HybridIndex:
             dense = self.dense_scores(query, candidates, mask)
             rankings.append([i for i, _ in sorted(dense.items(), key=lambda kv: (-kv[1], kv[0]))])
         boosts = self._boosts(set().union(*map(set, rankings)) if rankings else set(), boost_phrases,
-                              boost_units, boost_officials, target_bonus)
+                              boost_units, boost_officials, target_bonus, kind_bonus)
         fused = reciprocal_rank_fusion(rankings, k=self.rrf_k, boosts=boosts)
         ranks = [{doc: r for r, doc in enumerate(rk, start=1)} for rk in rankings]
         hits = []
@@ -195,20 +196,30 @@ class HybridIndex:
             )
         return hits
 
-    def _boosts(self, rows: set[int], phrases, units, officials, target_bonus: float = 0.0) -> dict[int, float]:
+    def _boosts(
+        self, rows: set[int], phrases, units, officials, target_bonus: float = 0.0, kind_bonus: dict | None = None
+    ) -> dict[int, float]:
+        """Boosts for candidates: the longest stretch of a question phrase found in the clause (or its
+        item, or its section title), a table row named exactly, a named unit or official, a target."""
         boosts: dict[int, float] = {}
-        # only distinctive phrases: a two-character word like 投资 would favour any clause using it
-        phrase_norms = [normalize(p) for p in phrases if len(normalize(p)) >= 4]
+        phrase_norms = [normalize(p) for p in phrases if len(normalize(p)) >= 3]
         unit_variants = [self.unit_variants(u) for u in units]
         for row in rows:
             clause = self.clauses[row]
             item = self.items[clause.item_id]
             b = 0.0
             for p in phrase_norms:
-                if p in clause.norm:
-                    b += 0.002 * min(len(p), 8)
-                elif p in item.norm:
-                    b += 0.001 * min(len(p), 8)
+                in_clause = longest_common_run(p, clause.norm)
+                in_item = longest_common_run(p, item.norm) if in_clause < len(p) else in_clause
+                if max(in_clause, in_item) >= 4:
+                    b += 0.002 * min(in_clause, 10) + 0.001 * min(max(in_item - in_clause, 0), 10)
+                in_section = longest_common_run(p, normalize("".join(item.section)))
+                if in_section >= 4:
+                    b += 0.001 * min(in_section, 10)
+                if item.fields:
+                    name = normalize(item.text.split("：")[0].split("。")[0])
+                    if len(name) >= 4 and name in p:
+                        b += 0.015  # the question names this table row exactly
             for variants in unit_variants:
                 if any(v in u for u in clause.units for v in variants):
                     b += 0.01
@@ -216,6 +227,8 @@ class HybridIndex:
                 b += 0.01
             if target_bonus and clause.targets:
                 b += target_bonus
+            if kind_bonus and clause.kind in kind_bonus:
+                b += kind_bonus[clause.kind]
             if b:
                 boosts[row] = b
         return boosts
@@ -228,6 +241,19 @@ class HybridIndex:
             if mask is None or mask[row]:
                 seen.setdefault(clause.item_id, self.items[clause.item_id])
         return list(seen.values())
+
+
+def longest_common_run(a: str, b: str) -> int:
+    """Length of the longest substring of `a` (a short phrase) that occurs in `b`."""
+    best = 0
+    n = len(a)
+    for i in range(n):
+        # only try lengths that would beat the best so far
+        length = best + 1
+        while i + length <= n and a[i : i + length] in b:
+            best = length
+            length += 1
+    return best
 
 
 def _progress(done: int, total: int, started: float) -> None:

@@ -235,7 +235,7 @@ def list_answer(question: Question, index: HybridIndex, documents: dict[str, Doc
         narrowed = [i for i in items if all(t in context(i) for t in tokens)]
         items = narrowed or items
     if not who:
-        section, items = _named_section(tokens, index, documents, lexicon)
+        section, items = _named_section(question.phrases, index, documents)
         who = section
     if not items:
         return Answer(question.text, "list", False, NOT_FOUND, reason=f"没有找到{who or '问题所指'}的条目")
@@ -247,23 +247,40 @@ def list_answer(question: Question, index: HybridIndex, documents: dict[str, Doc
     return Answer(question.text, "list", True, "\n".join(lines), AnswerFields(), citations)
 
 
-def _named_section(tokens: list[str], index: HybridIndex, documents, lexicon) -> tuple[str, list[Item]]:
+def covered_share(phrases: tuple[str, ...], title: str) -> float:
+    """Share of the phrases' characters covered by runs of two or more found in the title."""
+    total = covered = 0
+    for phrase in phrases:
+        total += len(phrase)
+        i = 0
+        while i < len(phrase):
+            length = 0
+            while i + length + 1 <= len(phrase) and phrase[i : i + length + 1] in title:
+                length += 1
+            if length >= 2:
+                covered += length
+                i += length
+            else:
+                i += 1
+    return covered / total if total else 0.0
+
+
+def _named_section(phrases: tuple[str, ...], index: HybridIndex, documents) -> tuple[str, list[Item]]:
     """The section or annex table whose title the question names, and its items."""
-    if not tokens:
+    phrases = tuple(normalize(p) for p in phrases if len(p) >= 2)
+    if not phrases:
         return "", []
-    by_section: dict[tuple[str, str, tuple[str, ...]], list[Item]] = {}
+    by_section: dict[tuple[str, tuple[str, ...]], list[Item]] = {}
     for item in index.items.values():
         for depth in range(1, len(item.section) + 1):
-            by_section.setdefault((item.doc_id, item.kind if item.fields else "", item.section[:depth]), []).append(item)
-    weights = {t: lexicon.idf(t) for t in tokens}
-    total = sum(weights.values())
+            by_section.setdefault((item.doc_id, item.section[:depth]), []).append(item)
     best, best_key = 0.0, None
     for key in by_section:
         doc = documents.get(key[0])
-        title = normalize("".join(key[2])) + (normalize(doc.title) if doc else "")
-        score = sum(w for t, w in weights.items() if t in title) / total
-        if score > best + 1e-9 or (best_key and abs(score - best) < 1e-9 and len(key[2]) > len(best_key[2])):
+        title = normalize("".join(key[1])) + (normalize(doc.title) if doc else "")
+        score = covered_share(phrases, title)
+        if score > best + 1e-9 or (best_key and abs(score - best) < 1e-9 and len(key[1]) > len(best_key[1])):
             best, best_key = score, key
     if best_key is None or best < 0.8:
         return "", []
-    return " › ".join(best_key[2]), by_section[best_key]
+    return " › ".join(best_key[1]), by_section[best_key]

@@ -136,41 +136,47 @@ class PolicyQA:
             return Answer(question, q.intent, False, NOT_FOUND, reason=f"文件中没有关于{'、'.join(unknown)}的内容"), q.phrases
         if q.intent == "list" and filters is None:
             return list_answer(q, index, docs, index.tokenizer, lexicon), q.phrases
-        if filters is None and q.intent == "investment" and any(i.investment for i in index.items.values()):
-            filters = Filters(kinds=("project",))  # only project rows carry investment figures
-        hits = index.search(
-            q.topic,
-            filters=filters,
-            top_k=max(top_k, 1),
-            boost_phrases=q.phrases,
-            boost_units=q.units,
-            boost_officials=q.officials,
-            target_bonus=0.008 if q.intent == "target" else 0.0,
-        )
+        hits = self._retrieve(index, q, filters, max(top_k, 5))
         if not hits:
             return Answer(question, q.intent, False, NOT_FOUND, reason="没有检索到任何条目"), q.phrases
-        # among the top candidates, answer from the one whose text supports the question best
-        supports = [coverage(q, h, lexicon, index.tokenizer) for h in hits[:5]]
-        best = max(range(len(supports)), key=lambda i: (supports[i] > supports[0] + 0.15, supports[i], -i))
+        best, support = self._best_supported(q, hits, lexicon, index)
         if best:
             hits = [hits[best]] + hits[:best] + hits[best + 1 :]
-        support = supports[best]
+        hits = hits[: max(top_k, 1)]
         if support < self.config.answer_threshold:
             return Answer(question, q.intent, False, NOT_FOUND,
                           reason=f"最接近的条目与问题的重合度为{support:.2f}，低于阈值{self.config.answer_threshold}"), q.phrases
         return compose(q, hits, docs, same_text.get(hits[0].item.norm, ())), q.phrases
 
+    @staticmethod
+    def _retrieve(index: HybridIndex, q, filters: Filters | None, top_k: int) -> list[Hit]:
+        return index.search(
+            q.topic,
+            filters=filters,
+            top_k=top_k,
+            boost_phrases=q.phrases,
+            boost_units=q.units,
+            boost_officials=q.officials,
+            target_bonus=0.008 if q.intent in ("target", "investment") else 0.0,
+            kind_bonus={"project": 0.006} if q.intent == "investment" else None,  # project rows carry investment
+        )
+
+    @staticmethod
+    def _best_supported(q, hits: list[Hit], lexicon, index: HybridIndex) -> tuple[int, float]:
+        """Among the top five, the hit whose text supports the question best (by a clear margin)."""
+        supports = [coverage(q, h, lexicon, index.tokenizer) for h in hits[:5]]
+        best = max(range(len(supports)), key=lambda i: (supports[i] > supports[0] + 0.15, supports[i], -i))
+        return best, supports[best]
+
     def support(self, question: str) -> tuple[float, Hit | None]:
-        """The coverage score ask() compares with the threshold (for calibration)."""
+        """The support score ask() compares with the threshold (for calibration)."""
         index, lexicon, _ = self._state
         q = understand(question, lexicon)
-        hits = index.search(q.topic, top_k=5, boost_phrases=q.phrases, boost_units=q.units,
-                            boost_officials=q.officials, target_bonus=0.008 if q.intent == "target" else 0.0)
+        hits = self._retrieve(index, q, None, 5)
         if not hits:
             return 0.0, None
-        supports = [coverage(q, h, lexicon, index.tokenizer) for h in hits]
-        best = max(range(len(supports)), key=lambda i: (supports[i] > supports[0] + 0.15, supports[i], -i))
-        return supports[best], hits[best]
+        best, support = self._best_supported(q, hits, lexicon, index)
+        return support, hits[best]
 
     def search(self, query: str, filters: Filters | None = None, limit: int = 10) -> list[SearchResult]:
         """Keyword search over items: ranked items, matches highlighted, targets extracted."""

@@ -14,6 +14,7 @@ from pathlib import Path
 from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.schemas import (
     MAX_FILTER_CHARS,
@@ -50,6 +51,10 @@ def _filters(doc=None, unit=None, official=None, deadline=None, kind=None) -> Fi
     return f if f.active() else None
 
 
+def _size(n: int) -> str:
+    return f"{n / 1048576:.1f} MB" if n >= 1048576 else f"{n / 1024:.0f} KB"
+
+
 def _same(a: str | None, b: str | None) -> bool:
     return a is not None and b is not None and hmac.compare_digest(a.encode(), b.encode())
 
@@ -79,7 +84,12 @@ def create_app(config: Config, service: PolicyQA | None = None, load: bool = Tru
         title="policyqa",
         version="0.1.0",
         description="Cited answers over Chinese government policy documents (责任分解、工作要点).",
-        responses={422: {"model": ErrorResponse}},
+        responses={
+            401: {"model": ErrorResponse, "description": "missing or wrong X-API-Key"},
+            403: {"model": ErrorResponse, "description": "writes disabled (no key configured)"},
+            422: {"model": ErrorResponse, "description": "bad input"},
+            503: {"model": ErrorResponse, "description": "index not loaded yet"},
+        },
     )
     def svc() -> PolicyQA:
         s = state["service"]
@@ -118,6 +128,11 @@ def create_app(config: Config, service: PolicyQA | None = None, load: bool = Tru
             f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body')}: {e.get('msg')}" for e in exc.errors()
         )
         return JSONResponse({"detail": problems or "invalid request"}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_errors(request: Request, exc: StarletteHTTPException):
+        status = 422 if exc.status_code == 400 else exc.status_code  # undecodable bodies are bad input
+        return JSONResponse({"detail": str(exc.detail)}, status_code=status, headers=getattr(exc, "headers", None))
 
     @app.get("/health", response_model=HealthResponse, responses={503: {"model": ErrorResponse}})
     def health() -> HealthResponse:
@@ -196,11 +211,12 @@ def create_app(config: Config, service: PolicyQA | None = None, load: bool = Tru
     @app.post("/documents", response_model=IngestResponse, status_code=201, dependencies=[Depends(write_access)],
               responses={401: {"model": ErrorResponse}, 403: {"model": ErrorResponse},
                          413: {"model": ErrorResponse}, 415: {"model": ErrorResponse}})
-    async def upload(file: UploadFile = File(...), doc_id: str | None = Form(None)) -> IngestResponse:
+    def upload(file: UploadFile = File(...), doc_id: str | None = Form(None)) -> IngestResponse:
+        # a plain def: FastAPI runs it in a worker thread, so an ingest never blocks other requests
         s = svc()
-        data = await file.read(config.max_upload_bytes + 1)
+        data = file.file.read(config.max_upload_bytes + 1)
         if len(data) > config.max_upload_bytes:
-            raise HTTPException(413, f"the file is larger than {config.max_upload_bytes // 1048576} MB")
+            raise HTTPException(413, f"the file is larger than the limit of {_size(config.max_upload_bytes)}")
         from corpus import doc_id_from_path
 
         chosen = doc_id or doc_id_from_path(file.filename or "upload")
@@ -209,6 +225,8 @@ def create_app(config: Config, service: PolicyQA | None = None, load: bool = Tru
             parsed = s.ingest_bytes(data, chosen, file.filename or "")
         except DocumentError as exc:
             status = 415 if "unsupported type" in str(exc) else 422
+            log.warning(json.dumps({"event": "ingest_failed", "doc_id": chosen, "file": file.filename,
+                                    "status": status, "error": str(exc)}, ensure_ascii=False))
             raise HTTPException(status, str(exc)) from exc
         return IngestResponse(doc_id=chosen, title=parsed.document.title, items=len(parsed.items),
                               clauses=len(parsed.clauses),

@@ -160,7 +160,9 @@ def _swap_symlink(link: Path, target: Path) -> None:
     tmp_link = link.parent / f".{link.name}.{uuid.uuid4().hex[:6]}"
     os.symlink(os.path.relpath(target, link.parent), tmp_link)
     if link.exists() and not link.is_symlink():
-        shutil.rmtree(link)  # an old plain folder from a manual copy
+        # an old plain folder (a manual copy): keep it beside the versions rather than delete it,
+        # so a failure before the symlink lands loses nothing
+        os.replace(link, target.parent / f"{link.name}-replaced-{uuid.uuid4().hex[:6]}")
     os.replace(tmp_link, link)
 
 

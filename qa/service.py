@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import re
 import threading
@@ -38,7 +39,7 @@ def load_embedder(config: Config):
 
 
 def validate_doc_id(doc_id: str) -> str:
-    if not _SAFE_DOC_ID.match(doc_id or ""):
+    if not _SAFE_DOC_ID.fullmatch(doc_id or ""):
         raise DocumentError("invalid document id: use 1–80 letters, digits, Chinese characters, '-' or '_'")
     return doc_id
 
@@ -87,10 +88,24 @@ class PolicyQA:
     def ready(self) -> bool:
         return self._state is not None
 
+    @contextlib.contextmanager
+    def _writing(self):
+        """One writer at a time: threads in this process, and other processes on the same data folder."""
+        with self._write_lock:
+            self.config.data_dir.mkdir(parents=True, exist_ok=True)
+            with open(self.config.data_dir / ".write.lock", "w") as lock:
+                try:
+                    import fcntl
+
+                    fcntl.flock(lock, fcntl.LOCK_EX)
+                except ImportError:  # not POSIX: the thread lock still serialises this process
+                    pass
+                yield
+
     def build(self, paths: list[Path] | None = None, progress: bool = True) -> Path:
         """Build the index from scratch (default: the bundled corpus)."""
         parsed = [parse_file(p) for p in (paths or bundled_sources())]
-        with self._write_lock:
+        with self._writing():
             folder = build_index(self.config.index_dir, parsed, self.embedder, self.config.hnsw_threshold, progress)
             self.load()
         return folder
@@ -102,14 +117,15 @@ class PolicyQA:
         parsed = parse_text(source.text, doc_id, name)
         if not parsed.items:
             raise DocumentError("no numbered items found in this document: nothing to index")
-        with self._write_lock:
+        with self._writing():
             update_index(self.config.index_dir, self.embedder, add=[parsed], hnsw_threshold=self.config.hnsw_threshold)
             self.load()
         return parsed
 
     def delete(self, doc_id: str) -> bool:
         validate_doc_id(doc_id)
-        with self._write_lock:
+        with self._writing():
+            self.load()  # another process may have changed the index
             if doc_id not in {d.doc_id for d in self.index.documents}:
                 return False
             update_index(self.config.index_dir, self.embedder, delete=[doc_id], hnsw_threshold=self.config.hnsw_threshold)
@@ -180,24 +196,25 @@ class PolicyQA:
 
     def search(self, query: str, filters: Filters | None = None, limit: int = 10) -> list[SearchResult]:
         """Keyword search over items: ranked items, matches highlighted, targets extracted."""
-        index, lexicon, _ = self._state
+        index, lexicon, _ = self._state  # one snapshot for the whole request
         q = understand(query, lexicon)
         hits = index.search(q.topic or query, filters=filters, top_k=limit * 3, mode="hybrid",
                             boost_phrases=q.phrases or (query,))
-        docs = self.documents()
+        docs = {d.doc_id: d for d in index.documents}
         results: list[SearchResult] = []
         seen: set[str] = set()
         for hit in hits:
             if hit.item.item_id in seen:
                 continue
             seen.add(hit.item.item_id)
-            results.append(self._result(hit, query, docs))
+            results.append(self._result(index, hit, query, docs))
             if len(results) >= limit:
                 break
         return results
 
-    def _result(self, hit: Hit, query: str, docs: dict) -> SearchResult:
-        terms = [t for t in self.index.tokenizer(query) if len(t) >= 2] or [query]
+    @staticmethod
+    def _result(index: HybridIndex, hit: Hit, query: str, docs: dict) -> SearchResult:
+        terms = [t for t in index.tokenizer(query) if len(t) >= 2] or [query]
         pattern = re.compile("|".join(re.escape(t) for t in sorted(set(terms), key=len, reverse=True)), re.I)
         marked = pattern.sub(lambda m: f"【{m.group(0)}】", hit.item.text)
         highlights = tuple(s for s in re.split(r"(?<=[。；])", marked) if "【" in s) or (marked[:80],)

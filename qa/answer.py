@@ -217,7 +217,10 @@ def compose(
 _GENERIC = frozenset("工作 任务 事项 项目 哪些 重点 方面 内容 清单里 里面".split())
 
 
-def list_answer(question: Question, index: HybridIndex, documents: dict[str, Document], tokenizer, lexicon) -> Answer:
+def list_answer(
+    question: Question, index: HybridIndex, documents: dict[str, Document], tokenizer, lexicon,
+    doc_ids: tuple[str, ...] = (),
+) -> Answer:
     """Every item owned by the named official or unit, or every item of the named section."""
     tokens = [t for t in dict.fromkeys(tokenizer(question.topic)) if len(t) >= 2 and t not in _GENERIC]
 
@@ -228,9 +231,9 @@ def list_answer(question: Question, index: HybridIndex, documents: dict[str, Doc
     items: list[Item] = []
     who = _join(question.officials or question.units)
     if question.officials:
-        items = index.items_matching(Filters(officials=question.officials))
+        items = index.items_matching(Filters(officials=question.officials, doc_ids=doc_ids))
     elif question.units:
-        items = index.items_matching(Filters(units=question.units))
+        items = index.items_matching(Filters(units=question.units, doc_ids=doc_ids))
     if items and tokens:
         narrowed = [i for i in items if all(t in context(i) for t in tokens)]
         items = narrowed or items

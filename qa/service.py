@@ -17,7 +17,7 @@ from corpus.normalize import normalize
 from index.hybrid import Filters, Hit, HybridIndex, build_index, update_index
 from index.store import IndexError_
 from qa.answer import NOT_FOUND, Answer, cite, compose, coverage, list_answer
-from qa.understand import Lexicon, understand
+from qa.understand import Lexicon, document_places, understand
 
 _SAFE_DOC_ID = re.compile(r"^[0-9A-Za-z_\-\u4e00-\u9fff]{1,80}$")
 
@@ -44,6 +44,14 @@ def validate_doc_id(doc_id: str) -> str:
     return doc_id
 
 
+def _documents_named(question: str, places: dict[str, frozenset[str]]) -> Filters | None:
+    """A filter to the documents of the place the question names ("辽宁…"), if it narrows them."""
+    named = {d for d, names in places.items() if any(n in question for n in names)}
+    if named and len(named) < len(places):
+        return Filters(doc_ids=tuple(sorted(named)))
+    return None
+
+
 @dataclass(frozen=True)
 class SearchResult:
     item: Item
@@ -60,7 +68,7 @@ class PolicyQA:
         self.config = config
         self.embedder = embedder
         self._write_lock = threading.Lock()
-        self._state: tuple[HybridIndex, Lexicon, dict] | None = None
+        self._state: tuple[HybridIndex, Lexicon, dict, dict] | None = None
         self.aliases = load_aliases()
 
     # ----- lifecycle -----------------------------------------------------------------------
@@ -75,8 +83,9 @@ class PolicyQA:
         same_text: dict[str, tuple[Item, ...]] = {}
         for item in index.items.values():
             same_text[item.norm] = same_text.get(item.norm, ()) + (item,)
-        # one reference swap: a reader sees the old trio or the new one, never a mix
-        self._state = (index, lexicon, same_text)
+        places = {d.doc_id: document_places(normalize(d.title), d.issuer) for d in index.documents}
+        # one reference swap: a reader sees the old state or the new one, never a mix
+        self._state = (index, lexicon, same_text, places)
 
     @property
     def index(self) -> HybridIndex:
@@ -144,14 +153,16 @@ class PolicyQA:
     def _ask(self, question: str, top_k: int, filters: Filters | None) -> tuple[Answer, tuple[str, ...]]:
         if self._state is None:
             raise IndexError_("the index is not loaded")
-        index, lexicon, same_text = self._state
+        index, lexicon, same_text, places = self._state
         q = understand(question, lexicon)
         docs = {d.doc_id: d for d in index.documents}
+        if filters is None:
+            filters = _documents_named(normalize(question), places)
         unknown = lexicon.unknown_names(normalize(question))
         if unknown:
             return Answer(question, q.intent, False, NOT_FOUND, reason=f"文件中没有关于{'、'.join(unknown)}的内容"), q.phrases
-        if q.intent == "list" and filters is None:
-            return list_answer(q, index, docs, index.tokenizer, lexicon), q.phrases
+        if q.intent == "list" and (filters is None or filters.doc_ids):
+            return list_answer(q, index, docs, index.tokenizer, lexicon, filters.doc_ids if filters else ()), q.phrases
         hits = self._retrieve(index, q, filters, max(top_k, 5))
         if not hits:
             return Answer(question, q.intent, False, NOT_FOUND, reason="没有检索到任何条目"), q.phrases
@@ -186,9 +197,9 @@ class PolicyQA:
 
     def support(self, question: str) -> tuple[float, Hit | None]:
         """The support score ask() compares with the threshold (for calibration)."""
-        index, lexicon, _ = self._state
+        index, lexicon, _, places = self._state
         q = understand(question, lexicon)
-        hits = self._retrieve(index, q, None, 5)
+        hits = self._retrieve(index, q, _documents_named(normalize(question), places), 5)
         if not hits:
             return 0.0, None
         best, support = self._best_supported(q, hits, lexicon, index)
@@ -196,7 +207,7 @@ class PolicyQA:
 
     def search(self, query: str, filters: Filters | None = None, limit: int = 10) -> list[SearchResult]:
         """Keyword search over items: ranked items, matches highlighted, targets extracted."""
-        index, lexicon, _ = self._state  # one snapshot for the whole request
+        index, lexicon, _, _ = self._state  # one snapshot for the whole request
         q = understand(query, lexicon)
         hits = index.search(q.topic or query, filters=filters, top_k=limit * 3, mode="hybrid",
                             boost_phrases=q.phrases or (query,))

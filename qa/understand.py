@@ -111,6 +111,21 @@ _PLACE = re.compile(
     r"陕西|甘肃|青海|内蒙古|广西|西藏|宁夏|新疆|香港|澳门|台湾|粤港澳|京津冀|成渝|深圳|广州|南京|苏州|武汉|成都|西安)(省|市)?"
 )
 _YEAR = re.compile(r"(19|20)\d\d年")
+_PROVINCES = re.compile(
+    r"北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|海南|四川|"
+    r"贵州|云南|陕西|甘肃|青海|内蒙古|广西|西藏|宁夏|新疆"
+)
+_LOCAL = re.compile(r"^([\u4e00-\u9fa5]{2,4}?)(市|县|区|州|盟)")
+
+
+def document_places(title: str, issuer: str | None) -> frozenset[str]:
+    """Places a document belongs to ("辽宁", "遂宁", "湘潭"), from its issuer and title."""
+    names = set(_PROVINCES.findall(title + (issuer or "")))
+    for text in (issuer or "", title):
+        m = _LOCAL.match(text)
+        if m and not _PROVINCES.match(m.group(1)):
+            names.add(m.group(1))
+    return frozenset(names)
 
 
 def understand(question: str, lexicon: Lexicon) -> Question:

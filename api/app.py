@@ -111,6 +111,7 @@ def create_app(config: Config, service: PolicyQA | None = None, load: bool = Tru
     async def _log_requests(request: Request, call_next):
         started = time.perf_counter()
         request_id = uuid.uuid4().hex[:12]
+        request.state.request_id = request_id
         try:
             response = await call_next(request)
         except Exception:
@@ -211,7 +212,7 @@ def create_app(config: Config, service: PolicyQA | None = None, load: bool = Tru
     @app.post("/documents", response_model=IngestResponse, status_code=201, dependencies=[Depends(write_access)],
               responses={401: {"model": ErrorResponse}, 403: {"model": ErrorResponse},
                          413: {"model": ErrorResponse}, 415: {"model": ErrorResponse}})
-    def upload(file: UploadFile = File(...), doc_id: str | None = Form(None)) -> IngestResponse:
+    def upload(request: Request, file: UploadFile = File(...), doc_id: str | None = Form(None)) -> IngestResponse:
         # a plain def: FastAPI runs it in a worker thread, so an ingest never blocks other requests
         s = svc()
         data = file.file.read(config.max_upload_bytes + 1)
@@ -228,6 +229,10 @@ def create_app(config: Config, service: PolicyQA | None = None, load: bool = Tru
             log.warning(json.dumps({"event": "ingest_failed", "doc_id": chosen, "file": file.filename,
                                     "status": status, "error": str(exc)}, ensure_ascii=False))
             raise HTTPException(status, str(exc)) from exc
+        except Exception:
+            log.exception(json.dumps({"request_id": getattr(request.state, "request_id", None),
+                                      "event": "ingest_error", "doc_id": chosen, "bytes": len(data)}))
+            raise
         return IngestResponse(doc_id=chosen, title=parsed.document.title, items=len(parsed.items),
                               clauses=len(parsed.clauses),
                               warnings=[f"line {w.line}: {w.message}" for w in parsed.warnings])

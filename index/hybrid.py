@@ -20,6 +20,7 @@ from index.store import (
     load_records,
     parsed_records,
     read_manifest,
+    resolve_index,
     write_index,
 )
 from index.tokenize import ChineseTokenizer, user_words_from_items
@@ -73,7 +74,7 @@ class HybridIndex:
         import bm25s
         import faiss
 
-        folder = index_dir.resolve()
+        folder = resolve_index(index_dir)
         manifest = read_manifest(folder)
         if embedder is not None and manifest.get("model") and manifest["model"] != embedder.name:
             raise IndexError_(
@@ -319,7 +320,7 @@ def update_index(
     The new version is written beside the current one and swapped in atomically; a failure at
     any point leaves the current index exactly as it was.
     """
-    folder = index_dir.resolve()
+    folder = resolve_index(index_dir)
     manifest = read_manifest(folder)
     if embedder is not None and manifest.get("model") not in (embedder.name, "none"):
         raise IndexError_(f"the index was built with {manifest['model']!r}, not {embedder.name!r}: rebuild it")

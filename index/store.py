@@ -159,16 +159,24 @@ def write_index(
 def _swap_symlink(link: Path, target: Path) -> None:
     tmp_link = link.parent / f".{link.name}.{uuid.uuid4().hex[:6]}"
     os.symlink(os.path.relpath(target, link.parent), tmp_link)
+    moved = None
     if link.exists() and not link.is_symlink():
-        # an old plain folder (a manual copy): keep it beside the versions rather than delete it,
-        # so a failure before the symlink lands loses nothing
-        os.replace(link, target.parent / f"{link.name}-replaced-{uuid.uuid4().hex[:6]}")
-    os.replace(tmp_link, link)
+        # an old plain folder (a manual copy): move it beside the versions rather than delete it
+        moved = target.parent / f"{link.name}-replaced-{uuid.uuid4().hex[:6]}"
+        os.replace(link, moved)
+    try:
+        os.replace(tmp_link, link)
+    except BaseException:
+        if moved is not None and not os.path.lexists(link):
+            os.rename(moved, link)  # put the old index back where it was
+        tmp_link.unlink(missing_ok=True)
+        raise
 
 
 def _prune(versions_root: Path, keep: set[str]) -> None:
     """Remove old versions and leftovers of interrupted builds; the newest previous one stays."""
-    versions = sorted(p for p in versions_root.iterdir() if not p.name.startswith(".") and p.name not in keep)
+    # versions are named by time (digits first); anything else (a replaced plain folder) is kept
+    versions = sorted(p for p in versions_root.iterdir() if p.name[:1].isdigit() and p.name not in keep)
     for old in versions[:-1]:
         shutil.rmtree(old, ignore_errors=True)
     for leftover in versions_root.glob(".tmp-*"):
@@ -188,6 +196,19 @@ def dense_text(clause: Clause) -> str:
     """What the embedder sees for a clause (the passage prefix is added by the embedder)."""
     tail = clause.section[-1] if clause.section else ""
     return f"{tail}：{clause.text}" if tail else clause.text
+
+
+def resolve_index(index_dir: Path) -> Path:
+    """The index folder to load: the link's target, or, if the link is missing (a crash between
+    two renames), the newest complete version beside it."""
+    if (index_dir / "manifest.json").exists():
+        return index_dir.resolve()
+    versions = index_dir.parent / "indexes"
+    if versions.is_dir():
+        complete = [p for p in versions.iterdir() if not p.name.startswith(".") and (p / "manifest.json").exists()]
+        if complete:
+            return max(complete, key=lambda p: (p / "manifest.json").stat().st_mtime)
+    return index_dir
 
 
 def read_manifest(index_dir: Path) -> dict[str, Any]:

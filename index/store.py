@@ -61,33 +61,24 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def _targets(rows: list[dict]) -> tuple[Target, ...]:
-    return tuple(Target(**t) for t in rows)
+def _shared_fields(d: dict[str, Any]) -> dict[str, Any]:
+    """JSON lists back to the tuples and Targets that items and clauses share."""
+    d = dict(d)
+    for key in ("section", "lead_officials", "units", "lead_units"):
+        d[key] = tuple(d[key])
+    d["targets"] = tuple(Target(**t) for t in d["targets"])
+    return d
 
 
 def item_from_dict(d: dict[str, Any]) -> Item:
-    d = dict(d)
-    d["section"] = tuple(d["section"])
-    for key in ("lead_officials", "units", "lead_units"):
-        d[key] = tuple(d[key])
-    d["targets"] = _targets(d["targets"])
+    d = _shared_fields(d)
     d["fields"] = tuple(tuple(f) for f in d["fields"])
     d["investment"] = Investment(**d["investment"]) if d.get("investment") else None
     return Item(**d)
 
 
 def clause_from_dict(d: dict[str, Any]) -> Clause:
-    d = dict(d)
-    d["section"] = tuple(d["section"])
-    for key in ("lead_officials", "units", "lead_units"):
-        d[key] = tuple(d[key])
-    d["targets"] = _targets(d["targets"])
-    return Clause(**d)
-
-
-def current_dir(index_dir: Path) -> Path:
-    """The folder the index symlink points to (or the folder itself)."""
-    return index_dir.resolve()
+    return Clause(**_shared_fields(d))
 
 
 def write_index(

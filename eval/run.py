@@ -44,9 +44,11 @@ def failures(gold: list[GoldQuestion], scores: list[Score], preds: list[Predicti
     return out
 
 
-def _cell(v) -> str:
+def _cell(v, key: str = "") -> str:
     if v is None:
         return "–"
+    if key.endswith("_ms"):
+        return f"{v:.1f}"
     if isinstance(v, float) and v <= 1.0:
         return f"{v:.1%}"
     return str(v)
@@ -58,7 +60,7 @@ def write_markdown(path: Path, gold_path: str, results: dict, fails: list[dict])
              f"{results[names[0]]['overall']['questions']} questions", "",
              "| metric | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     for key in SHOWN:
-        lines.append(f"| {key} | " + " | ".join(_cell(results[n]["overall"].get(key)) for n in names) + " |")
+        lines.append(f"| {key} | " + " | ".join(_cell(results[n]["overall"].get(key), key) for n in names) + " |")
     lines += ["", "## policyqa per type", "", "| type | n | accuracy | citation@1 | units | lead officials | value | refusal recall |",
               "|---|---|---|---|---|---|---|---|"]
     for t, m in results[names[0]]["per_type"].items():

@@ -67,6 +67,7 @@ class HybridIndex:
     embedder: object | None
     aliases: AliasTable = field(default_factory=load_aliases)
     rrf_k: int = 60
+    query_cache: dict = field(default_factory=dict)  # query text → vector; officials ask alike
 
     @classmethod
     def load(cls, index_dir: Path, embedder=None, rrf_k: int = 60, aliases: AliasTable | None = None) -> HybridIndex:
@@ -138,7 +139,12 @@ class HybridIndex:
     def dense_scores(self, query: str, candidates: int, mask: np.ndarray | None) -> dict[int, float]:
         if self.embedder is None or not len(self.clauses):
             return {}
-        vector = np.asarray(self.embedder.embed_queries([query]), dtype=np.float32)
+        vector = self.query_cache.get(query)
+        if vector is None:
+            vector = np.asarray(self.embedder.embed_queries([query]), dtype=np.float32)
+            if len(self.query_cache) >= 4096:
+                self.query_cache.clear()
+            self.query_cache[query] = vector
         if mask is not None or self.dense is None:
             rows = np.flatnonzero(mask) if mask is not None else np.arange(len(self.clauses))
             if not len(rows):

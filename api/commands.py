@@ -19,6 +19,14 @@ def config_from(args: argparse.Namespace) -> Config:
     )
 
 
+def serving_threads(config: Config) -> None:
+    """One torch thread per query: with two, a query stalls whenever another process wants a core
+    (measured in docs/performance.md: /ask p95 983 ms with 2 threads vs 37.5 ms with 1 under load)."""
+    import torch
+
+    torch.set_num_threads(config.torch_threads or 1)
+
+
 def _service(config: Config, load: bool = True):
     from qa.service import PolicyQA, load_embedder
 
@@ -36,6 +44,10 @@ def _service(config: Config, load: bool = True):
 
 def cmd_build(args: argparse.Namespace) -> int:
     config = config_from(args)
+    if config.torch_threads:
+        import torch
+
+        torch.set_num_threads(config.torch_threads)
     started = time.time()
     svc = _service(config, load=False)
     model_s = time.time() - started
@@ -78,7 +90,9 @@ def _filters(args):
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    svc = _service(config_from(args))
+    config = config_from(args)
+    serving_threads(config)
+    svc = _service(config)
     answer = svc.ask(args.question, args.top_k)
     if args.json:
         print(json.dumps(asdict(answer), ensure_ascii=False, indent=2))
@@ -92,7 +106,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def cmd_search(args: argparse.Namespace) -> int:
     from qa.answer import target_text
 
-    svc = _service(config_from(args))
+    config = config_from(args)
+    serving_threads(config)
+    svc = _service(config)
     results = svc.search(args.query, _filters(args), args.limit)
     if args.json:
         rows = [
@@ -136,6 +152,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     config = config_from(args)
+    serving_threads(config)
     svc = _service(config, load=False)
     from index.store import IndexError_
 
@@ -151,4 +168,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from eval.run import main as eval_main
 
-    return eval_main(args, config_from(args))
+    config = config_from(args)
+    serving_threads(config)
+    return eval_main(args, config)

@@ -23,6 +23,7 @@ class Config:
     rrf_k: int = 60
     hnsw_threshold: int = 50_000  # above this many clauses the dense index is approximate
     answer_threshold: float = 0.5  # calibrated on eval/gold/dev.jsonl: python -m eval.calibrate (eval/README.md)
+    torch_threads: int | None = None  # None: 1 when serving (steady latency on 2 cores), torch's default when building
     query_prefix: str = "query: "
     passage_prefix: str = "passage: "
 
@@ -51,6 +52,8 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
         changes["max_upload_bytes"] = int(float(env["POLICYQA_MAX_UPLOAD_MB"]) * 1024 * 1024)
     if env.get("POLICYQA_QUERY_PREFIX") is not None and "POLICYQA_QUERY_PREFIX" in env:
         changes["query_prefix"] = env["POLICYQA_QUERY_PREFIX"]
+    if env.get("POLICYQA_TORCH_THREADS"):
+        changes["torch_threads"] = int(env["POLICYQA_TORCH_THREADS"])
     if "POLICYQA_PASSAGE_PREFIX" in env:
         changes["passage_prefix"] = env["POLICYQA_PASSAGE_PREFIX"]
     return replace(config, **changes)

@@ -177,7 +177,11 @@ class HybridIndex:
         rankings: list[list[int]] = []
         if bm25 is not None:
             scored = np.where(mask, bm25, 0) if mask is not None else bm25
-            order = np.argsort(-scored, kind="stable")[:candidates]
+            if len(scored) > candidates:
+                top = np.argpartition(-scored, candidates)[:candidates]
+                order = top[np.lexsort((top, -scored[top]))]  # by score, ties by row: deterministic
+            else:
+                order = np.lexsort((np.arange(len(scored)), -scored))
             rankings.append([int(i) for i in order if scored[i] > 0])
         dense: dict[int, float] = {}
         if mode in ("hybrid", "dense"):

@@ -112,10 +112,15 @@ def write_index(
         dense_type = "flat"
         if dim:
             if len(clauses) > hnsw_threshold:
-                dense = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-                dense.hnsw.efConstruction = 80
-                dense.hnsw.efSearch = 128
-                dense_type = "hnsw"
+                # IVF, not HNSW: at 206k clauses IVF (nprobe 16) had recall@10 0.93 against HNSW's
+                # 0.24, and built in 25 s (docs/performance.md)
+                nlist = int(min(4096, max(64, 4 * np.sqrt(len(clauses)))))
+                quantizer = faiss.IndexFlatIP(dim)
+                dense = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+                sample = embeddings[np.random.default_rng(0).choice(len(embeddings), min(len(embeddings), 64 * nlist), replace=False)]
+                dense.train(sample)
+                dense.nprobe = 16
+                dense_type = "ivf"
             else:
                 dense = faiss.IndexFlatIP(dim)
             dense.add(embeddings)

@@ -144,3 +144,16 @@ class TestIncremental:
         assert Path(folder).resolve() == before
         index = HybridIndex.load(folder, emb)
         assert {c.doc_id for c in index.clauses} == {"甲"}
+
+
+def test_approximate_index_above_the_threshold(tmp_path, doc004):
+    emb = HashEmbedder(32)
+    folder = tmp_path / "index"
+    build_index(folder, [doc004], emb, hnsw_threshold=50, progress=False)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["dense"] == "ivf"
+    index = HybridIndex.load(folder, emb)
+    exact = np.asarray(index.embeddings) @ emb.embed_queries(["农村公路新改建"])[0]
+    hits = index.search("农村公路新改建", mode="dense", top_k=5)
+    # the approximate index finds the exact nearest clause
+    assert hits[0].clause.clause_id == index.clauses[int(np.argmax(exact))].clause_id

@@ -46,3 +46,24 @@ def service(real_config):
     svc = PolicyQA(real_config, load_embedder(real_config))
     svc.build(progress=False)
     return svc
+
+
+@pytest.fixture(scope="session")
+def make_writable_service(real_config, tmp_path_factory):
+    """A factory for a separate keyed service over its own data folder, for uploads and deletes.
+
+    It uses a hashing embedder: uploads there never change what the shared `service` answers.
+    """
+    import dataclasses
+
+    from index.embedding_model import HashEmbedder
+    from qa.service import PolicyQA
+
+    def make(api_key: str, max_upload_bytes: int = 200_000):
+        config = dataclasses.replace(real_config, data_dir=tmp_path_factory.mktemp("w"), api_key=api_key,
+                                     max_upload_bytes=max_upload_bytes)
+        svc = PolicyQA(config, HashEmbedder(32))
+        svc.build(progress=False)
+        return svc
+
+    return make

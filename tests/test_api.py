@@ -13,7 +13,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from qa.service import PolicyQA
 
 KEY = "test-key-123"
 GENRE_DOC = (
@@ -33,15 +32,10 @@ def client(service):
 
 
 @pytest.fixture(scope="module")
-def writable(real_config, tmp_path_factory):
+def writable(make_writable_service):
     """A separate service for uploads, so they do not change what other tests see."""
-    from index.embedding_model import HashEmbedder
-
-    config = dataclasses.replace(real_config, data_dir=tmp_path_factory.mktemp("w"), api_key=KEY,
-                                 max_upload_bytes=200_000)
-    svc = PolicyQA(config, HashEmbedder(32))
-    svc.build(progress=False)
-    with TestClient(create_app(config, svc)) as c:
+    svc = make_writable_service(KEY)
+    with TestClient(create_app(svc.config, svc)) as c:
         yield c
 
 

@@ -34,7 +34,6 @@ from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 from api.app import STATIC, create_app  # noqa: E402
-from qa.service import PolicyQA  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -83,15 +82,10 @@ def site(service):
 
 
 @pytest.fixture(scope="module")
-def writable_site(real_config, tmp_path_factory):
+def writable_site(make_writable_service):
     """A separate service with an API key, over its own data folder, for uploads and deletes."""
-    from index.embedding_model import HashEmbedder
-
-    config = dataclasses.replace(real_config, data_dir=tmp_path_factory.mktemp("web"), api_key=KEY,
-                                 max_upload_bytes=200_000)
-    svc = PolicyQA(config, HashEmbedder(32))
-    svc.build(progress=False)
-    with _serve(create_app(config, svc)) as url:
+    svc = make_writable_service(KEY)
+    with _serve(create_app(svc.config, svc)) as url:
         yield url
 
 

@@ -219,18 +219,18 @@ class HybridIndex:
             clause = self.clauses[row]
             item = self.items[clause.item_id]
             b = 0.0
+            section_norm = normalize("".join(item.section)) if phrase_norms else ""
+            name = normalize(item.text.split("：")[0].split("。")[0]) if item.fields and phrase_norms else ""
             for p in phrase_norms:
                 in_clause = longest_common_run(p, clause.norm)
                 in_item = longest_common_run(p, item.norm) if in_clause < len(p) else in_clause
                 if max(in_clause, in_item) >= 4:
                     b += 0.002 * min(in_clause, 10) + 0.001 * min(max(in_item - in_clause, 0), 10)
-                in_section = longest_common_run(p, normalize("".join(item.section)))
+                in_section = longest_common_run(p, section_norm)
                 if in_section >= 4:
                     b += 0.001 * min(in_section, 10)
-                if item.fields:
-                    name = normalize(item.text.split("：")[0].split("。")[0])
-                    if len(name) >= 4 and name in p:
-                        b += 0.015  # the question names this table row exactly
+                if len(name) >= 4 and name in p:
+                    b += 0.015  # the question names this table row exactly
             for variants in unit_variants:
                 if any(v in u for u in clause.units for v in variants):
                     b += 0.01

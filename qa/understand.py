@@ -54,6 +54,7 @@ class Lexicon:
     df: dict = field(default_factory=dict)  # token → number of items containing it
     n_items: int = 0
     known_text: str = ""  # every item, section and title, normalised: for place and year checks
+    names_by_length: tuple[str, ...] = ()  # units and aliases, longest first (sorted once, not per question)
 
     @classmethod
     def from_items(cls, items: Iterable, aliases: AliasTable, tokenizer=None, titles: Iterable[str] = ()) -> Lexicon:
@@ -71,7 +72,8 @@ class Lexicon:
             if tokenizer is not None:
                 for token in set(tokenizer(text)):
                     df[token] = df.get(token, 0) + 1
-        return cls(frozenset(units), frozenset(officials), aliases, df, n, "\n".join(texts))
+        names = tuple(sorted(units | aliases.names(), key=len, reverse=True))
+        return cls(frozenset(units), frozenset(officials), aliases, df, n, "\n".join(texts), names)
 
     def idf(self, token: str) -> float:
         return math.log((self.n_items + 1) / (self.df.get(token, 0) + 0.5))
@@ -79,7 +81,7 @@ class Lexicon:
     def find_units(self, text: str) -> list[str]:
         """Units named in text (longest match first), mapped to the forms the corpus uses."""
         found: list[str] = []
-        names = sorted(self.units | self.aliases.names(), key=len, reverse=True)
+        names = self.names_by_length or tuple(sorted(self.units | self.aliases.names(), key=len, reverse=True))
         rest = text
         for name in names:
             if len(name) >= 3 and name in rest:

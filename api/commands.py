@@ -19,18 +19,10 @@ def config_from(args: argparse.Namespace) -> Config:
     )
 
 
-def serving_threads(config: Config) -> None:
-    """One torch thread per query: with two, a query stalls whenever another process wants a core
-    (measured in docs/performance.md: /ask p95 983 ms with 2 threads vs 37.5 ms with 1 under load)."""
-    import torch
-
-    torch.set_num_threads(config.torch_threads or 1)
-
-
-def _service(config: Config, load: bool = True):
+def _service(config: Config, load: bool = True, serving: bool = True):
     from qa.service import PolicyQA, load_embedder
 
-    svc = PolicyQA(config, load_embedder(config))
+    svc = PolicyQA(config, load_embedder(config, serving))
     if load:
         from index.store import IndexError_
 
@@ -44,12 +36,8 @@ def _service(config: Config, load: bool = True):
 
 def cmd_build(args: argparse.Namespace) -> int:
     config = config_from(args)
-    if config.torch_threads:
-        import torch
-
-        torch.set_num_threads(config.torch_threads)
     started = time.time()
-    svc = _service(config, load=False)
+    svc = _service(config, load=False, serving=False)
     model_s = time.time() - started
     paths = [Path(p) for p in args.corpus] if args.corpus else None
     t0 = time.time()
@@ -91,7 +79,6 @@ def _filters(args):
 
 def cmd_ask(args: argparse.Namespace) -> int:
     config = config_from(args)
-    serving_threads(config)
     svc = _service(config)
     answer = svc.ask(args.question, args.top_k)
     if args.json:
@@ -107,7 +94,6 @@ def cmd_search(args: argparse.Namespace) -> int:
     from qa.answer import target_text
 
     config = config_from(args)
-    serving_threads(config)
     svc = _service(config)
     results = svc.search(args.query, _filters(args), args.limit)
     if args.json:
@@ -152,7 +138,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     config = config_from(args)
-    serving_threads(config)
     svc = _service(config, load=False)
     from index.store import IndexError_
 
@@ -169,5 +154,4 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from eval.run import main as eval_main
 
     config = config_from(args)
-    serving_threads(config)
     return eval_main(args, config)

@@ -12,6 +12,9 @@ def _default_model_dir() -> Path:
     return Path(base) / "policyqa" / "models" / "multilingual-e5-small-q4"
 
 
+EMBEDDERS = ("auto", "onnx", "torch")
+
+
 @dataclass(frozen=True)
 class Config:
     data_dir: Path = Path("data")
@@ -23,7 +26,8 @@ class Config:
     rrf_k: int = 60
     hnsw_threshold: int = 50_000  # above this many clauses the dense index is approximate
     answer_threshold: float = 0.5  # calibrated on eval/gold/dev.jsonl: python -m eval.calibrate (eval/README.md)
-    torch_threads: int | None = None  # None: 1 when serving (steady latency on 2 cores), torch's default when building
+    embedder: str = "auto"  # "onnx" (ONNX Runtime, no torch), "torch" (sentence-transformers), "auto": onnx if exported
+    embed_threads: int | None = None  # None: 1 when serving (steady latency on 2 cores), one per core when building
     query_prefix: str = "query: "
     passage_prefix: str = "passage: "
 
@@ -52,8 +56,13 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
         changes["max_upload_bytes"] = int(float(env["POLICYQA_MAX_UPLOAD_MB"]) * 1024 * 1024)
     if env.get("POLICYQA_QUERY_PREFIX") is not None and "POLICYQA_QUERY_PREFIX" in env:
         changes["query_prefix"] = env["POLICYQA_QUERY_PREFIX"]
-    if env.get("POLICYQA_TORCH_THREADS"):
-        changes["torch_threads"] = int(env["POLICYQA_TORCH_THREADS"])
+    threads = env.get("POLICYQA_EMBED_THREADS") or env.get("POLICYQA_TORCH_THREADS")  # the latter: its old name
+    if threads:
+        changes["embed_threads"] = int(threads)
+    if env.get("POLICYQA_EMBEDDER"):
+        if env["POLICYQA_EMBEDDER"] not in EMBEDDERS:
+            raise ValueError(f"POLICYQA_EMBEDDER must be one of {', '.join(EMBEDDERS)}, not {env['POLICYQA_EMBEDDER']!r}")
+        changes["embedder"] = env["POLICYQA_EMBEDDER"]
     if "POLICYQA_PASSAGE_PREFIX" in env:
         changes["passage_prefix"] = env["POLICYQA_PASSAGE_PREFIX"]
     return replace(config, **changes)

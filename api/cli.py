@@ -92,9 +92,12 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--gold", default=None, help="gold JSONL file (default: eval/gold/dev.jsonl)")
     p.add_argument("--url", help="evaluate a running server over HTTP instead of in process")
     p.add_argument("--baselines", action="store_true", help="also score BM25-only, dense-only and vanilla RAG")
-    p.add_argument("--out", default="eval/report", help="output folder for report.json, report.md, chart.png")
+    p.add_argument("--out", default=None, help="output folder for report.json, report.md, chart.png "
+                   "(default eval/report, or eval/report-search with --search)")
     p.add_argument("--docs", nargs="+", help="evaluate over these documents (indexed into a temporary folder) "
                    "instead of the configured index, e.g. the genre documents")
+    p.add_argument("--search", metavar="FILE", help="score keyword-search strategies (/search) on a search gold "
+                   "file, e.g. eval/gold/search.jsonl, instead of questions")
     return parser
 
 

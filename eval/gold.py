@@ -75,3 +75,47 @@ def load_gold(path: str | Path) -> list[GoldQuestion]:
     if not questions:
         raise GoldError(f"{path}: no questions")
     return questions
+
+
+SEARCH_KINDS = ("literal", "project", "unit", "official", "paraphrase", "none")
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """One keyword search as staff type it, with every item a staff member would want to see."""
+
+    id: str
+    query: str
+    kind: str  # literal | project | unit | official | paraphrase | none
+    relevant: tuple[str, ...]  # item ids; empty for a query the documents have nothing on
+    note: str = ""
+
+
+def load_search_gold(path: str | Path) -> list[SearchQuery]:
+    """Read and validate a search gold file (eval/gold/search.jsonl); errors name the line."""
+    queries: list[SearchQuery] = []
+    seen: set[str] = set()
+    for no, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            if not isinstance(row, dict):
+                raise GoldError("not a JSON object")
+            for key in ("id", "query", "kind"):
+                if not isinstance(row.get(key), str) or not row[key]:
+                    raise GoldError(f"missing {key}")
+            if row["kind"] not in SEARCH_KINDS:
+                raise GoldError(f"unknown kind {row['kind']!r}")
+            if row["id"] in seen:
+                raise GoldError(f"duplicate id {row['id']}")
+            seen.add(row["id"])
+            relevant = _tuple(row.get("relevant", [])) or ()
+            if (row["kind"] == "none") != (not relevant):
+                raise GoldError("kind 'none' if and only if there is no relevant item")
+            queries.append(SearchQuery(row["id"], row["query"], row["kind"], relevant, row.get("note", "")))
+        except (json.JSONDecodeError, GoldError) as exc:
+            raise GoldError(f"{path}:{no}: {exc}") from exc
+    if not queries:
+        raise GoldError(f"{path}: no queries")
+    return queries

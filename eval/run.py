@@ -116,8 +116,13 @@ def evaluate(gold_path: str | Path, systems: dict, out: Path | None) -> dict:
 
 
 def main(args: argparse.Namespace, config) -> int:
+    if getattr(args, "search", None):
+        from eval.search import main as search_main
+
+        return search_main(args, config)
     from qa.service import PolicyQA, load_embedder
 
+    args.out = args.out or "eval/report"
     gold_path = Path(args.gold) if args.gold else DEFAULT_GOLD
     try:
         load_gold(gold_path)

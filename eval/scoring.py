@@ -144,3 +144,88 @@ def aggregate(scores: list[Score]) -> dict[str, float | int | None]:
 def summarize(scores: list[Score]) -> dict:
     types = sorted({s.type for s in scores})
     return {"overall": aggregate(scores), "per_type": {t: aggregate([s for s in scores if s.type == t]) for t in types}}
+
+
+# ----- keyword search (/search) ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SearchScore:
+    """One search's ranked item ids scored against its relevant set (cut at k)."""
+
+    id: str
+    kind: str
+    returned: int  # items shown (≤ k)
+    relevant: int  # size of the gold set
+    hits: int  # relevant items among those shown
+    recall: float | None  # hits / min(|relevant|, k): 1.0 is reachable even when |relevant| > k
+    precision: float | None  # hits / items shown (0 when nothing is shown)
+    rr: float | None  # 1 / rank of the first relevant item, 0 if none in the top k
+    ndcg: float | None  # binary gains, ideal = min(|relevant|, k) relevant items on top
+    first_relevant: bool | None
+    latency_ms: float = 0.0
+    embedded: bool = False  # whether the strategy embedded this query (the dense channel ran)
+
+
+def score_search(query_id: str, kind: str, relevant: tuple[str, ...] | set[str], ranked: list[str] | tuple[str, ...],
+                 k: int = 10, latency_ms: float = 0.0, embedded: bool = False) -> SearchScore:
+    """Recall, precision, reciprocal rank and nDCG at k for one query. Duplicate ids count once.
+    A query with no relevant item gets None for those (it is scored by what it returns)."""
+    import math
+
+    shown: list[str] = []
+    for item in ranked:
+        if item not in shown:
+            shown.append(item)
+        if len(shown) == k:
+            break
+    rel = set(relevant)
+    if not rel:
+        return SearchScore(query_id, kind, len(shown), 0, 0, None, None, None, None, None, latency_ms, embedded)
+    gains = [1 if item in rel else 0 for item in shown]
+    hits = sum(gains)
+    first = next((i for i, g in enumerate(gains, start=1) if g), None)
+    dcg = sum(g / math.log2(i + 1) for i, g in enumerate(gains, start=1))
+    ideal = sum(1 / math.log2(i + 1) for i in range(1, min(len(rel), k) + 1))
+    return SearchScore(
+        query_id, kind, len(shown), len(rel), hits,
+        recall=hits / min(len(rel), k),
+        precision=hits / len(shown) if shown else 0.0,
+        rr=1 / first if first else 0.0,
+        ndcg=dcg / ideal,
+        first_relevant=first == 1,
+        latency_ms=latency_ms,
+        embedded=embedded,
+    )
+
+
+def aggregate_search(scores: list[SearchScore]) -> dict[str, float | int | None]:
+    """Means over the queries that have relevant items; the no-answer queries are reported by how
+    much they return (nothing is the right answer for them)."""
+
+    def mean(values: list[float]) -> float | None:
+        return round(sum(values) / len(values), 4) if values else None
+
+    answerable = [s for s in scores if s.relevant]
+    unanswerable = [s for s in scores if not s.relevant]
+    latencies = [s.latency_ms for s in scores]
+    return {
+        "queries": len(scores),
+        "with_relevant": len(answerable),
+        "recall@10": mean([s.recall for s in answerable]),
+        "precision@10": mean([s.precision for s in answerable]),
+        "mrr@10": mean([s.rr for s in answerable]),
+        "ndcg@10": mean([s.ndcg for s in answerable]),
+        "first_hit_relevant": mean([float(s.first_relevant) for s in answerable]),
+        "zero_recall": mean([float(s.hits == 0) for s in answerable]),
+        "none_queries": len(unanswerable),
+        "none_mean_returned": mean([float(s.returned) for s in unanswerable]),
+        "none_empty": mean([float(s.returned == 0) for s in unanswerable]),
+        "embedded_share": mean([float(s.embedded) for s in scores]),
+        "latency_p50_ms": round(_pct(latencies, 50), 2),
+        "latency_p95_ms": round(_pct(latencies, 95), 2),
+    }
+
+
+def summarize_search(scores: list[SearchScore]) -> dict:
+    kinds = sorted({s.kind for s in scores})
+    return {"overall": aggregate_search(scores),
+            "per_kind": {t: aggregate_search([s for s in scores if s.kind == t]) for t in kinds}}

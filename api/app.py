@@ -5,15 +5,16 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import os
 import time
-import uuid
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from pathlib import Path
 
+import orjson
 from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.schemas import (
@@ -38,6 +39,47 @@ from qa.service import PolicyQA, validate_doc_id
 
 log = logging.getLogger("policyqa.api")
 STATIC = Path(__file__).parent / "static"
+
+
+class RequestLog:
+    """One JSON log line per request (request id, method, path, status, ms) and the X-Request-Id
+    header; an unhandled error becomes a 500 naming the request id. A plain ASGI middleware: no
+    extra task, stream or copy per request, which Starlette's BaseHTTPMiddleware costs."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = os.urandom(6).hex()  # 12 hex digits, as uuid4().hex[:12] gave, without the UUID object
+        scope.setdefault("state", {})["request_id"] = request_id
+        header = (b"x-request-id", request_id.encode())
+        status = 500
+        response_started = False
+
+        async def send_with_id(message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                status, response_started = message["status"], True
+                message["headers"] = [*message.get("headers", ()), header]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            log.exception(json.dumps({"request_id": request_id, "path": scope["path"]}))
+            if response_started:
+                raise
+            status = 500
+            await JSONResponse({"detail": "internal error", "request_id": request_id}, status_code=500,
+                               headers={"X-Request-Id": request_id})(scope, receive, send)
+        if log.isEnabledFor(logging.INFO):
+            log.info(orjson.dumps({"request_id": request_id, "method": scope["method"], "path": scope["path"],
+                                   "status": status, "ms": round((time.perf_counter() - started) * 1000, 2)}
+                                  ).decode())
 
 
 def _filters(doc=None, unit=None, official=None, deadline=None, kind=None) -> Filters | None:
@@ -107,21 +149,7 @@ def create_app(config: Config, service: PolicyQA | None = None, load: bool = Tru
         if not _same(x_api_key, config.api_key):
             raise HTTPException(401, "a valid API key is required in the X-API-Key header")
 
-    @app.middleware("http")
-    async def _log_requests(request: Request, call_next):
-        started = time.perf_counter()
-        request_id = uuid.uuid4().hex[:12]
-        request.state.request_id = request_id
-        try:
-            response = await call_next(request)
-        except Exception:
-            log.exception(json.dumps({"request_id": request_id, "path": request.url.path}))
-            response = JSONResponse({"detail": "internal error", "request_id": request_id}, status_code=500)
-        elapsed = (time.perf_counter() - started) * 1000
-        log.info(json.dumps({"request_id": request_id, "method": request.method, "path": request.url.path,
-                             "status": response.status_code, "ms": round(elapsed, 2)}))
-        response.headers["X-Request-Id"] = request_id
-        return response
+    app.add_middleware(RequestLog)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
@@ -161,25 +189,29 @@ def create_app(config: Config, service: PolicyQA | None = None, load: bool = Tru
         deadline: str | None = Query(None, max_length=MAX_FILTER_CHARS),
         kind: str | None = Query(None, max_length=20),
         limit: int = Query(10, ge=1, le=100),
-    ) -> SearchResponse:
+    ) -> Response:
         if not q.strip():
             raise HTTPException(422, "q: the query is empty")
         results = svc().search(q, _filters(doc, unit, official, deadline, kind), limit)
-        return SearchResponse(
-            query=q,
-            total=len(results),
-            results=[
+        # SearchResponse's shape, serialised once by orjson: returning a Response skips FastAPI's
+        # second validation pass and jsonable_encoder (the schema stays declared for /docs)
+        body = {
+            "query": q,
+            "total": len(results),
+            "results": [
                 {
                     "item_id": r.item.item_id, "doc_id": r.item.doc_id, "kind": r.item.kind,
                     "section": r.item.section_path, "item_no": r.item.item_no, "ref": r.ref,
                     "text": r.item.text, "highlights": list(r.highlights),
-                    "targets": [asdict(t) for t in r.targets], "units": list(r.item.units),
-                    "lead_officials": list(r.item.lead_officials), "deadline": r.item.deadline,
-                    "score": round(r.score, 5),
+                    "targets": [{"text": t.text, "value": t.value, "unit": t.unit, "qualifier": t.qualifier}
+                                for t in r.targets],
+                    "units": list(r.item.units), "lead_officials": list(r.item.lead_officials),
+                    "deadline": r.item.deadline, "score": round(float(r.score), 5),
                 }
                 for r in results
             ],
-        )
+        }
+        return Response(orjson.dumps(body), media_type="application/json")
 
     @app.get("/items/{item_id}", response_model=ItemOut, dependencies=[Depends(read_access)],
              responses={404: {"model": ErrorResponse}})

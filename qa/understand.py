@@ -53,27 +53,46 @@ class Lexicon:
     aliases: AliasTable
     df: dict = field(default_factory=dict)  # token → number of items containing it
     n_items: int = 0
-    known_text: str = ""  # every item, section and title, normalised: for place and year checks
+    # the places (_PLACE_NAMES) and years (2023年) found anywhere in the items, their sections and the
+    # titles: a question naming another one is refused. Sets, not the joined text (~40 MB at 100k items)
+    known_places: frozenset[str] = frozenset()
+    known_years: frozenset[str] = frozenset()
     names_by_length: tuple[str, ...] = ()  # units and aliases, longest first (sorted once, not per question)
 
     @classmethod
-    def from_items(cls, items: Iterable, aliases: AliasTable, tokenizer=None, titles: Iterable[str] = ()) -> Lexicon:
+    def from_items(
+        cls,
+        items: Iterable,
+        aliases: AliasTable,
+        tokenizer=None,
+        titles: Iterable[str] = (),
+        item_df: tuple[int, dict[str, int]] | None = None,
+    ) -> Lexicon:
+        """The lexicon of a corpus. `item_df` is (number of items, token → items containing it) as
+        stored with the index; without it every item is tokenised here (slow at 100,000 items)."""
+        items = list(items)
+        if item_df is not None and item_df[0] != len(items):
+            item_df = None  # counted over other items: do not trust it
         units: set[str] = set()
         officials: set[str] = set()
-        df: dict[str, int] = {}
+        df: dict[str, int] = item_df[1] if item_df is not None else {}
         texts: list[str] = [normalize(t) for t in titles]
-        n = 0
+        section_norm: dict[str, str] = {}  # a few hundred distinct headings, normalised once
         for item in items:
-            n += 1
             units.update(item.units)
             officials.update(item.lead_officials)
-            text = item.norm + "".join(normalize(s) for s in item.section)
+            text = item.norm + "".join(
+                section_norm.get(s) or section_norm.setdefault(s, normalize(s)) for s in item.section
+            )
             texts.append(text)
-            if tokenizer is not None:
+            if tokenizer is not None and item_df is None:
                 for token in set(tokenizer(text)):
                     df[token] = df.get(token, 0) + 1
+        known = "\n".join(texts)
+        places = frozenset(p for p in _PLACE_NAMES if p in known)
+        years = frozenset(m.group(1) for m in _YEAR_ANYWHERE.finditer(known))
         names = tuple(sorted(units | aliases.names(), key=len, reverse=True))
-        return cls(frozenset(units), frozenset(officials), aliases, df, n, "\n".join(texts), names)
+        return cls(frozenset(units), frozenset(officials), aliases, df, len(items), places, years, names)
 
     def idf(self, token: str) -> float:
         return math.log((self.n_items + 1) / (self.df.get(token, 0) + 0.5))
@@ -99,20 +118,22 @@ class Lexicon:
         """Places and years the question names that appear nowhere in the corpus."""
         out = []
         for m in _PLACE.finditer(text):
-            name = m.group(0)
-            if name not in self.known_text and name.rstrip("省市") not in self.known_text:
-                out.append(name)
+            # a place is known when its bare name occurs (a text with 北京市 contains 北京)
+            if m.group(1) not in self.known_places:
+                out.append(m.group(0))
         for m in _YEAR.finditer(text):
-            if m.group(0) not in self.known_text:
+            if m.group(0) not in self.known_years:
                 out.append(m.group(0))
         return out
 
 
-_PLACE = re.compile(
-    r"(北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|安徽|福建|江西|山东|河南|湖北|湖南|广东|海南|四川|贵州|云南|"
-    r"陕西|甘肃|青海|内蒙古|广西|西藏|宁夏|新疆|香港|澳门|台湾|粤港澳|京津冀|成渝|深圳|广州|南京|苏州|武汉|成都|西安)(省|市)?"
-)
+_PLACE_NAMES = (
+    "北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙江 江苏 安徽 福建 江西 山东 河南 湖北 湖南 广东 海南 四川 贵州 云南 "
+    "陕西 甘肃 青海 内蒙古 广西 西藏 宁夏 新疆 香港 澳门 台湾 粤港澳 京津冀 成渝 深圳 广州 南京 苏州 武汉 成都 西安"
+).split()
+_PLACE = re.compile(f"({'|'.join(_PLACE_NAMES)})(省|市)?")
 _YEAR = re.compile(r"(19|20)\d\d年")
+_YEAR_ANYWHERE = re.compile(r"(?=((?:19|20)\d\d年))")  # overlapping, like `in` over the text
 _PROVINCES = re.compile(
     r"北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|海南|四川|"
     r"贵州|云南|陕西|甘肃|青海|内蒙古|广西|西藏|宁夏|新疆"

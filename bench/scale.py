@@ -1,6 +1,6 @@
 """Scale: a synthetic corpus of >= 100,000 items made from the bundled corpus, indexed and queried.
 
-    .venv/bin/python -m bench.scale [--items 100000] [--seed 7] [--real-embed-budget-min 25]
+    .venv/bin/python -m bench.scale [--items 100000] [--seed 7] [--real-embed-budget-min 25] [--reuse]
 
 1. Synthesis. Every synthetic document copies the structure of a bundled document (sections, item
    numbers, kinds, table fields, deadlines); every item is a real item whose responsible units and
@@ -41,6 +41,7 @@ from bench.common import (
     SEARCHES,
     Client,
     bench_dir,
+    loadavg,
     machine_line,
     model_dir,
     note_load,
@@ -326,6 +327,7 @@ def measure(data_dir: Path, reps: int, n_recall: int, seed: int) -> dict:
     for q in SEARCHES:
         service.search(q)
     lat: dict[str, list[float]] = {"ask": [], "search": []}
+    load_before = loadavg()
     for _ in range(reps):
         for q in QUESTIONS:
             t0 = time.perf_counter()
@@ -338,6 +340,7 @@ def measure(data_dir: Path, reps: int, n_recall: int, seed: int) -> dict:
             service.search(q)
             lat["search"].append((time.perf_counter() - t0) * 1000)
     result["latency"] = {k: pct(v) for k, v in lat.items()}
+    result["load"] = [load_before, loadavg()]
     result["rss_after_queries"] = rss_mb()
 
     # recall@10 of the saved (HNSW) dense index against exact inner-product search
@@ -386,6 +389,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, help="torch intra-op threads (here, in the measuring process and, "
                     "as OMP_NUM_THREADS, in the server); default: torch's own")
     ap.add_argument("--hnsw-threshold", type=int, help="override Config.hnsw_threshold (for small trial runs)")
+    ap.add_argument("--reuse", action="store_true",
+                    help="measure the index already built in the work folder, if it is in the current format "
+                    "(skips synthesis, embeddings and build)")
     ap.add_argument("--recall-only", type=Path, metavar="DATA_DIR",
                     help="only recompute the recall table for an index already built in DATA_DIR")
     ap.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # internal: the fresh measuring process
@@ -417,94 +423,106 @@ def main(argv: list[str] | None = None) -> int:
         config = config.with_overrides(hnsw_threshold=args.hnsw_threshold)
     report: list[str] = []
 
-    # 1. synthesis
-    note_load("synthesising the corpus")
-    parsed = [parse_file(p) for p in bundled_sources()]
-    source_clauses = [c for p in parsed for c in p.clauses]
-    t0 = time.perf_counter()
-    docs, rows = synthesize(parsed, args.items, args.seed)
-    synth_s = time.perf_counter() - t0
-    clauses = [c for d in docs for c in d.clauses]
-    n_items = sum(len(d.items) for d in docs)
-    texts = [dense_text(c) for c in clauses]
-    unique: dict[str, int] = {}
-    for row, t in zip(rows, texts, strict=True):
-        unique.setdefault(t, row)
-    print(f"synthetic corpus: {len(docs)} documents, {n_items:,} items, {len(clauses):,} clauses "
-          f"({len(unique):,} distinct clause texts) from {len(source_clauses):,} real clauses in {synth_s:.1f} s")
-    example = next(d for d in docs if d.document.doc_id.endswith("1")).items[3]
-    print(f"example item: {example.text[:120]} | units {example.units} | targets {[t.text for t in example.targets][:3]}")
-
-    # 2. embeddings
-    real = load_embedder(config)
-    real.embed_queries(["预热"])
-    note_load("embedding the real source clauses")
-    t0 = time.perf_counter()
-    source_vecs = embed_clauses(real, source_clauses, progress=False)
-    src_s = time.perf_counter() - t0
-    rng = random.Random(args.seed)
-    changed = [t for t in unique if t != dense_text(source_clauses[unique[t]])]
-    sample = rng.sample(changed, min(args.sample, len(changed)))
-    note_load(f"embedding a sample of {len(sample)} synthetic clauses with the real model")
-    t0 = time.perf_counter()
-    sample_vecs = np.asarray(real.embed_passages(sample), dtype=np.float32)
-    sample_s = time.perf_counter() - t0
-    rate = len(sample) / sample_s
-    estimate_min = len(unique) / rate / 60
-    sample_src = source_vecs[[unique[t] for t in sample]]
-    cos_real = float(np.mean(np.sum(sample_vecs * sample_src, axis=1)))
-    d = source_vecs.shape[1]
-    sigma = float(np.sqrt(max(1 / cos_real**2 - 1, 1e-6) / d))
-    use_real = estimate_min <= args.real_embed_budget_min
-    note_load(f"real model: {rate:.1f} passages/s; all {len(unique):,} distinct texts would take {estimate_min:.0f} min")
-    t0 = time.perf_counter()
-    vec_rows = np.array([unique[t] for t in unique])
-    if use_real:
-        vecs = embed_clauses(real, clauses, progress=False)
-        table_vecs = {t: v for t, v in zip(texts, vecs, strict=True)}
-        method = "real model (every clause)"
+    reused = bool(args.reuse) and (config.index_dir / "item_df.json").exists()
+    if args.reuse and not reused:
+        note_load(f"no index in the current format under {work}: building it")
+    built: dict = {}
+    if reused:
+        note_load(f"reusing the index built in {work}")
+        manifest = json.loads((config.index_dir / "manifest.json").read_text(encoding="utf-8"))
+        size_mb = sum(f.stat().st_size for f in config.index_dir.resolve().rglob("*") if f.is_file()) / 2**20
     else:
-        noisy = perturbed(source_vecs, vec_rows, sigma, args.seed)
-        table_vecs = {}
-        for (t, row), v in zip(unique.items(), noisy, strict=True):
-            table_vecs[t] = source_vecs[row] if t == dense_text(source_clauses[row]) else v
-        method = "PERTURBED real embeddings of the source clauses (not the model's)"
-    embed_s = time.perf_counter() - t0
-    check = perturbed(source_vecs, np.array([unique[t] for t in sample]), sigma, args.seed + 1)
-    cos_pert_src = float(np.mean(np.sum(check * sample_src, axis=1)))
-    cos_pert_real = float(np.mean(np.sum(check * sample_vecs, axis=1)))
-    report.append(table(
-        "Scale: embeddings",
-        ["what", "figure"],
-        [
-            ["real model, source clauses", f"{len(source_clauses):,} in {src_s:.1f} s = {len(source_clauses) / src_s:.1f} passages/s"],
-            ["real model, synthetic sample", f"{len(sample)} in {sample_s:.1f} s = {rate:.1f} passages/s"],
-            ["real model, all distinct synthetic texts (estimate)", f"{len(unique):,} texts ≈ {estimate_min:.0f} min"],
-            ["embeddings used for the index", method],
-            ["mean cos(real synthetic, real source) on the sample", f"{cos_real:.3f} → noise σ = {sigma:.4f} per dimension"],
-            ["mean cos(perturbed, source) / cos(perturbed, real synthetic)", f"{cos_pert_src:.3f} / {cos_pert_real:.3f}"],
-            ["time to make the index's embeddings", f"{embed_s:.1f} s"],
-        ],
-    ))
+        # 1. synthesis
+        note_load("synthesising the corpus")
+        parsed = [parse_file(p) for p in bundled_sources()]
+        source_clauses = [c for p in parsed for c in p.clauses]
+        t0 = time.perf_counter()
+        docs, rows = synthesize(parsed, args.items, args.seed)
+        synth_s = time.perf_counter() - t0
+        clauses = [c for d in docs for c in d.clauses]
+        n_items = sum(len(d.items) for d in docs)
+        texts = [dense_text(c) for c in clauses]
+        unique: dict[str, int] = {}
+        for row, t in zip(rows, texts, strict=True):
+            unique.setdefault(t, row)
+        print(f"synthetic corpus: {len(docs)} documents, {n_items:,} items, {len(clauses):,} clauses "
+              f"({len(unique):,} distinct clause texts) from {len(source_clauses):,} real clauses in {synth_s:.1f} s")
+        example = next(d for d in docs if d.document.doc_id.endswith("1")).items[3]
+        print(f"example item: {example.text[:120]} | units {example.units} | targets {[t.text for t in example.targets][:3]}")
 
-    # 3. build
-    note_load("building the index (build_index)")
-    embedder = PrecomputedEmbedder(real, table_vecs)
-    t0 = time.perf_counter()
-    build_index(config.index_dir, docs, embedder, hnsw_threshold=config.hnsw_threshold, progress=False)
-    build_s = time.perf_counter() - t0
-    manifest = json.loads((config.index_dir / "manifest.json").read_text(encoding="utf-8"))
-    size_mb = sum(f.stat().st_size for f in config.index_dir.resolve().rglob("*") if f.is_file()) / 2**20
-    from index.tokenize import ChineseTokenizer
+        # 2. embeddings
+        real = load_embedder(config)
+        real.embed_queries(["预热"])
+        note_load("embedding the real source clauses")
+        t0 = time.perf_counter()
+        source_vecs = embed_clauses(real, source_clauses, progress=False)
+        src_s = time.perf_counter() - t0
+        rng = random.Random(args.seed)
+        changed = [t for t in unique if t != dense_text(source_clauses[unique[t]])]
+        sample = rng.sample(changed, min(args.sample, len(changed)))
+        note_load(f"embedding a sample of {len(sample)} synthetic clauses with the real model")
+        t0 = time.perf_counter()
+        sample_vecs = np.asarray(real.embed_passages(sample), dtype=np.float32)
+        sample_s = time.perf_counter() - t0
+        rate = len(sample) / sample_s
+        estimate_min = len(unique) / rate / 60
+        sample_src = source_vecs[[unique[t] for t in sample]]
+        cos_real = float(np.mean(np.sum(sample_vecs * sample_src, axis=1)))
+        d = source_vecs.shape[1]
+        sigma = float(np.sqrt(max(1 / cos_real**2 - 1, 1e-6) / d))
+        use_real = estimate_min <= args.real_embed_budget_min
+        note_load(f"real model: {rate:.1f} passages/s; all {len(unique):,} distinct texts would take {estimate_min:.0f} min")
+        t0 = time.perf_counter()
+        vec_rows = np.array([unique[t] for t in unique])
+        if use_real:
+            vecs = embed_clauses(real, clauses, progress=False)
+            table_vecs = {t: v for t, v in zip(texts, vecs, strict=True)}
+            method = "real model (every clause)"
+        else:
+            noisy = perturbed(source_vecs, vec_rows, sigma, args.seed)
+            table_vecs = {}
+            for (t, row), v in zip(unique.items(), noisy, strict=True):
+                table_vecs[t] = source_vecs[row] if t == dense_text(source_clauses[row]) else v
+            method = "PERTURBED real embeddings of the source clauses (not the model's)"
+        embed_s = time.perf_counter() - t0
+        check = perturbed(source_vecs, np.array([unique[t] for t in sample]), sigma, args.seed + 1)
+        cos_pert_src = float(np.mean(np.sum(check * sample_src, axis=1)))
+        cos_pert_real = float(np.mean(np.sum(check * sample_vecs, axis=1)))
+        report.append(table(
+            "Scale: embeddings",
+            ["what", "figure"],
+            [
+                ["real model, source clauses", f"{len(source_clauses):,} in {src_s:.1f} s = {len(source_clauses) / src_s:.1f} passages/s"],
+                ["real model, synthetic sample", f"{len(sample)} in {sample_s:.1f} s = {rate:.1f} passages/s"],
+                ["real model, all distinct synthetic texts (estimate)", f"{len(unique):,} texts ≈ {estimate_min:.0f} min"],
+                ["embeddings used for the index", method],
+                ["mean cos(real synthetic, real source) on the sample", f"{cos_real:.3f} → noise σ = {sigma:.4f} per dimension"],
+                ["mean cos(perturbed, source) / cos(perturbed, real synthetic)", f"{cos_pert_src:.3f} / {cos_pert_real:.3f}"],
+                ["time to make the index's embeddings", f"{embed_s:.1f} s"],
+            ],
+        ))
 
-    tok = ChineseTokenizer()
-    probe = texts[:5000]
-    t0 = time.perf_counter()
-    for t in probe:
-        tok(t)
-    tok_s = (time.perf_counter() - t0) / len(probe) * len(clauses)
-    build_rss = rss_mb()
-    del table_vecs, embedder, docs
+        # 3. build
+        note_load("building the index (build_index)")
+        embedder = PrecomputedEmbedder(real, table_vecs)
+        t0 = time.perf_counter()
+        build_index(config.index_dir, docs, embedder, hnsw_threshold=config.hnsw_threshold, progress=False)
+        build_s = time.perf_counter() - t0
+        manifest = json.loads((config.index_dir / "manifest.json").read_text(encoding="utf-8"))
+        size_mb = sum(f.stat().st_size for f in config.index_dir.resolve().rglob("*") if f.is_file()) / 2**20
+        from index.tokenize import ChineseTokenizer
+
+        tok = ChineseTokenizer()
+        probe = texts[:5000]
+        t0 = time.perf_counter()
+        for t in probe:
+            tok(t)
+        tok_s = (time.perf_counter() - t0) / len(probe) * len(clauses)
+        build_rss = rss_mb()
+        del table_vecs, embedder, docs
+
+        built = {"synth_s": synth_s, "build_s": build_s, "tok_s": tok_s, "estimate_min": estimate_min,
+                 "build_rss": build_rss}
 
     # 4. measure in a fresh process, then the real server
     note_load("measuring in a fresh process (load, latency, RSS, recall@10)")
@@ -539,16 +557,21 @@ def main(argv: list[str] | None = None) -> int:
         f"Scale: {c['items']:,} items, {c['clauses']:,} clauses, {c['documents']:,} documents (dense index: {manifest['dense']})",
         ["measure", "figure", "target"],
         [
-            ["synthesis", f"{synth_s:.1f} s", ""],
-            ["build_index (embeddings precomputed: excludes the model)", f"{build_s:.1f} s = {c['clauses'] / build_s:,.0f} clauses/s", ""],
-            ["… of which BM25 tokenisation (jieba, estimated from 5,000 clauses)", f"≈ {tok_s:.0f} s", ""],
-            ["… plus real-model embedding of every distinct clause (estimate)", f"≈ {estimate_min:.0f} min", ""],
+            *([
+                ["synthesis", f"{built['synth_s']:.1f} s", ""],
+                ["build_index (embeddings precomputed: excludes the model)",
+                 f"{built['build_s']:.1f} s = {c['clauses'] / built['build_s']:,.0f} clauses/s", ""],
+                ["… of which BM25 tokenisation (jieba, estimated from 5,000 clauses)", f"≈ {built['tok_s']:.0f} s", ""],
+                ["… plus real-model embedding of every distinct clause (estimate)", f"≈ {built['estimate_min']:.0f} min", ""],
+                ["builder process RSS peak (VmHWM)", f"{built['build_rss']['hwm']:,.0f} MB", ""],
+            ] if built else [["build", f"reused the index built {manifest.get('created', '?')}", ""]]),
             ["index folder size", f"{size_mb:,.0f} MB", ""],
-            ["builder process RSS peak (VmHWM)", f"{build_rss['hwm']:,.0f} MB", ""],
             ["fresh process: model load / index load", f"{res['model_load_s']:.1f} s / {res['index_load_s']:.1f} s", ""],
             ["fresh process RSS: model only / + index / after queries",
              f"{res['rss_model']['rss']:,.0f} / {res['rss_loaded']['rss']:,.0f} / {res['rss_after_queries']['rss']:,.0f} MB "
              f"(anon {res['rss_after_queries']['anon']:,.0f}, file-backed {res['rss_after_queries']['file']:,.0f})", "≤ 1,200 MB"],
+            ["load average during the in-process latency runs (start / end)",
+             f"{res['load'][0]:.2f} / {res['load'][1]:.2f}", ""],
             ["/ask in process p50 / p95", f"{lat['ask']['p50']:.1f} / {lat['ask']['p95']:.1f} ms (n={lat['ask']['n']})", "p95 ≤ 100 ms"],
             ["/search in process p50 / p95", f"{lat['search']['p50']:.1f} / {lat['search']['p95']:.1f} ms (n={lat['search']['n']})", ""],
             ["server RSS after start / after requests",

@@ -166,8 +166,10 @@ def test_filtered_dense_search_matches_exact_scoring(tmp_path, doc000, doc004, t
             want = exact_top(index, query, mask, 20)
             if kind == "flat":
                 assert ranked[:10] == want[:10], (f, query)
-            else:  # narrow filters probe every list, so even IVF finds the exact nearest
-                assert ranked[0] == want[0] and len(set(ranked) & set(want)) >= 15, (f, query)
+            else:  # IVF probes every list under a filter: exact but for float16 rounding
+                assert ranked[0] == want[0] and len(set(ranked) & set(want)) >= 18, (f, query)
+            # as many candidates as pass, even when the lists nearest the query hold none of them
+            assert len(got) == min(20, int(mask.sum()))
     assert index.dense_scores("养老服务", 20, np.zeros(len(index.clauses), dtype=bool)) == {}
 
 

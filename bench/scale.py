@@ -14,10 +14,10 @@
    clause's source clause plus deterministic Gaussian noise, scaled so that the mean cosine to the
    source equals the one measured on the real sample (a text identical to its source keeps the
    source's vector). The tables say which was used. Query embeddings are always the real model's.
-3. Build: index.hybrid.build_index with the library's HNSW threshold (Config.hnsw_threshold).
+3. Build: index.hybrid.build_index with the library's size threshold (Config.hnsw_threshold: IVF above it).
 4. A fresh process loads the index with the real model and measures load time, RSS, /ask and
-   /search latency in process, and the HNSW index's recall@10 against exact search (IndexFlatIP)
-   on >= 200 real query embeddings. Then a real `policyqa serve` on 127.0.0.1 gives the server's
+   /search latency in process (new questions and repeated ones), and the saved dense index's
+   recall@10 against exact search (IndexFlatIP) on >= 200 real query embeddings. Then a real `policyqa serve` on 127.0.0.1 gives the server's
    RSS after start and after a bounded pass of requests.
 """
 

@@ -70,6 +70,7 @@ class HybridIndex:
     aliases: AliasTable = field(default_factory=load_aliases)
     rrf_k: int = 60
     query_cache: dict = field(default_factory=dict)  # query text → vector; officials ask alike
+    item_names: dict = field(default_factory=dict)  # item id → (normalised section path, row name), filled as met
     item_df: tuple[int, dict[str, int]] | None = None  # stored item token counts (None: an older index)
     _tables: _ClauseTables = field(init=False, repr=False)
 
@@ -264,8 +265,7 @@ class HybridIndex:
             clause = self.clauses[row]
             item = self.items[clause.item_id]
             b = 0.0
-            section_norm = normalize("".join(item.section)) if phrase_norms else ""
-            name = normalize(item.text.split("：")[0].split("。")[0]) if item.fields and phrase_norms else ""
+            section_norm, name = self._names(item) if phrase_norms else ("", "")
             for p in phrase_norms:
                 in_clause = longest_common_run(p, clause.norm)
                 in_item = longest_common_run(p, item.norm) if in_clause < len(p) else in_clause
@@ -288,6 +288,14 @@ class HybridIndex:
             if b:
                 boosts[row] = b
         return boosts
+
+    def _names(self, item: Item) -> tuple[str, str]:
+        """An item's normalised section path and table-row name, computed the first time it is a candidate."""
+        names = self.item_names.get(item.item_id)
+        if names is None:
+            name = normalize(item.text.split("：")[0].split("。")[0]) if item.fields else ""
+            names = self.item_names[item.item_id] = (normalize("".join(item.section)), name)
+        return names
 
     def items_matching(self, filters: Filters) -> list[Item]:
         """Every item (not clause) matching the filters, in document order: for list questions."""

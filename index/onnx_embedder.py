@@ -6,8 +6,8 @@
   embeddings* (``inputs_embeds``) and the attention mask;
 - ``onnx/word_embeddings.npy``: the token-embedding table (250k × 384 fp32, 384 MB).
 
-The table lives outside the graph so that it can be memory-mapped: a query touches a few dozen
-rows, so the serving process keeps ≈ 90 MB of weights resident instead of 470 MB, and it never
+The table lives outside the graph and is read row by row (``TokenTable``): a query touches a few
+dozen rows, so the serving process keeps ≈ 90 MB of weights resident instead of 470 MB, and it never
 imports torch; the tokenizer is read compactly (index/unigram.py). ``OnnxEmbedder`` agrees with
 ``SentenceTransformerEmbedder`` to cosine ≥ 0.9999
 (checked at export and by tests/test_onnx_embedder.py) and embeds a query about twice as fast on
@@ -17,8 +17,10 @@ one core (docs/performance.md).
 from __future__ import annotations
 
 import json
+import os
 import threading
 import warnings
+import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -103,6 +105,40 @@ def _check_export(model_dir: Path, probes: list[str]) -> None:
         raise RuntimeError(f"the ONNX export differs from the torch model: cosine {worst:.6f} < {EXPORT_TOLERANCE}")
 
 
+class TokenTable:
+    """Rows of the token-embedding table read from its ``.npy`` file on demand (``os.pread``).
+
+    Neither loaded nor memory-mapped: a question needs a few dozen of its 250,002 rows, and a
+    mapping would keep ≈ 64 KB of neighbours resident around every row touched (the kernel's fault-
+    around ignores ``MADV_RANDOM``), ≈ 66 MB after 40 questions. Reads go through the page cache.
+    """
+
+    def __init__(self, path: Path) -> None:
+        with open(path, "rb") as fh:
+            major, _ = np.lib.format.read_magic(fh)
+            read_header = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+            shape, fortran, dtype = read_header(fh)
+            self.offset = fh.tell()
+        if fortran or len(shape) != 2:
+            raise ValueError(f"{path}: expected a C-ordered 2-D array, got shape {shape}")
+        self.shape, self.dtype = shape, np.dtype(dtype)
+        self.row_bytes = shape[1] * self.dtype.itemsize
+        self._fd = os.open(path, os.O_RDONLY)
+        weakref.finalize(self, os.close, self._fd)
+
+    def take(self, ids: np.ndarray) -> np.ndarray:
+        """The rows ``ids`` (any shape of ints) as float32, shaped ``ids.shape + (dim,)``."""
+        flat = np.asarray(ids, dtype=np.int64).ravel()
+        unique, inverse = np.unique(flat, return_inverse=True)
+        if len(unique) and (unique[0] < 0 or unique[-1] >= self.shape[0]):
+            raise IndexError(f"token id out of range 0..{self.shape[0] - 1}")
+        rows = np.empty((len(unique), self.shape[1]), dtype=self.dtype)
+        for i, token in enumerate(unique.tolist()):
+            rows[i] = np.frombuffer(os.pread(self._fd, self.row_bytes, self.offset + token * self.row_bytes),
+                                    dtype=self.dtype)
+        return rows[inverse].astype(np.float32, copy=False).reshape(*np.shape(ids), self.shape[1])
+
+
 def _tokenizer(path: Path) -> Callable[[list[str]], list[list[int]]]:
     """Texts → token ids (special tokens added, no truncation): the compact reading of the model's
     tokenizer (≈ 80 MB instead of ≈ 280 MB resident), else HF ``tokenizers`` for other pipelines."""
@@ -138,7 +174,7 @@ class OnnxEmbedder:
         self.batch_size = batch_size
         self.threads = threads
         self._lock = threading.Lock()
-        self._loaded: tuple[Any, Callable[[list[str]], list[list[int]]], np.ndarray, int] | None = None
+        self._loaded: tuple[Any, Callable[[list[str]], list[list[int]]], TokenTable, int] | None = None
         path = self.model_dir / MANIFEST_NAME
         self._manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
@@ -157,14 +193,14 @@ class OnnxEmbedder:
         """Tokens (including ``<s>``/``</s>``) the model sees; longer inputs are truncated."""
         return int(self._manifest.get("max_seq_length") or 512)
 
-    def _parts(self) -> tuple[Any, Callable[[list[str]], list[list[int]]], np.ndarray, int]:
+    def _parts(self) -> tuple[Any, Callable[[list[str]], list[list[int]]], TokenTable, int]:
         if self._loaded is None:
             with self._lock:
                 if self._loaded is None:
                     self._loaded = self._load()
         return self._loaded
 
-    def _load(self) -> tuple[Any, Callable[[list[str]], list[list[int]]], np.ndarray, int]:
+    def _load(self) -> tuple[Any, Callable[[list[str]], list[list[int]]], TokenTable, int]:
         if not has_onnx(self.model_dir):
             raise FileNotFoundError(f"no ONNX export in {self.model_dir} (expected {ENCODER_FILE})")
         import onnxruntime as ort
@@ -180,7 +216,7 @@ class OnnxEmbedder:
             str(self.model_dir / ENCODER_FILE), options, providers=["CPUExecutionProvider"]
         )
         tokenizer = _tokenizer(self.model_dir / "tokenizer.json")
-        words = np.load(self.model_dir / WORD_EMBEDDINGS_FILE, mmap_mode="r")
+        words = TokenTable(self.model_dir / WORD_EMBEDDINGS_FILE)
         config = json.loads((self.model_dir / "config.json").read_text(encoding="utf-8"))
         return session, tokenizer, words, int(config.get("pad_token_id", 1))
 
@@ -195,7 +231,7 @@ class OnnxEmbedder:
         for i, row in enumerate(ids):
             tokens[i, : len(row)] = row
             mask[i, : len(row)] = 1
-        embeds = np.take(words, tokens.ravel(), axis=0).reshape(len(ids), width, -1)
+        embeds = words.take(tokens)
         (out,) = session.run(None, {"inputs_embeds": embeds.astype(np.float32, copy=False), "attention_mask": mask})
         return out
 

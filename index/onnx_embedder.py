@@ -27,13 +27,14 @@ from typing import Any
 
 import numpy as np
 
-from index.embedding_model import (
+from index.embedder import (
     MANIFEST_NAME,
     PASSAGE_PREFIX,
     QUERY_PREFIX,
+    Embedder,
     PrefixedEmbedder,
-    _as_list,
-    _l2_normalise,
+    as_list,
+    l2_normalise,
 )
 from index.unigram import CompactUnigram
 
@@ -48,11 +49,12 @@ def has_onnx(model_dir: Path) -> bool:
     return (Path(model_dir) / ENCODER_FILE).is_file() and (Path(model_dir) / WORD_EMBEDDINGS_FILE).is_file()
 
 
-def export_onnx(model_dir: Path, probes: Sequence[str] = ()) -> None:
-    """Export the transformer in ``model_dir`` to ``model_dir/onnx`` and check it against torch.
+def export_onnx(model_dir: Path, probes: Sequence[str] = (), reference: Embedder | None = None) -> None:
+    """Export the transformer in ``model_dir`` to ``model_dir/onnx`` and check it against ``reference``.
 
-    ``probes`` are texts embedded by both engines; the export is refused (``RuntimeError``) if any
-    pair differs by more than ``EXPORT_TOLERANCE``. Needs torch and transformers (build time only).
+    ``probes`` are texts embedded by ``reference`` (the torch embedder of the same folder) and by the
+    export; the export is refused (``RuntimeError``) if any pair's cosine is below
+    ``EXPORT_TOLERANCE``. Needs torch and transformers (build time only).
     """
     import torch
     from transformers import AutoModel
@@ -98,16 +100,15 @@ def export_onnx(model_dir: Path, probes: Sequence[str] = ()) -> None:
             opset_version=OPSET,
             dynamo=False,  # the TorchScript exporter needs no onnxscript
         )
-    if probes:
-        _check_export(model_dir, list(probes))
+    if probes and reference is not None:
+        check_export(model_dir, list(probes), reference)
 
 
-def _check_export(model_dir: Path, probes: list[str]) -> None:
-    from index.embedding_model import SentenceTransformerEmbedder
-
-    reference = SentenceTransformerEmbedder(model_dir).embed_passages(probes)
+def check_export(model_dir: Path, probes: list[str], reference: Embedder) -> None:
+    """Refuse an export whose vectors differ from ``reference``'s on ``probes`` (``RuntimeError``)."""
+    expected = reference.embed_passages(probes)
     exported = OnnxEmbedder(model_dir, threads=1).embed_passages(probes)
-    worst = float((reference * exported).sum(axis=1).min())
+    worst = float((expected * exported).sum(axis=1).min())
     if worst < EXPORT_TOLERANCE:
         raise RuntimeError(f"the ONNX export differs from the torch model: cosine {worst:.6f} < {EXPORT_TOLERANCE}")
 
@@ -243,7 +244,7 @@ class OnnxEmbedder(PrefixedEmbedder):
         return out
 
     def _embed(self, texts: Sequence[str], prefix: str) -> np.ndarray:
-        items = [prefix + t for t in _as_list(texts)]
+        items = [prefix + t for t in as_list(texts)]
         if not items:
             return np.zeros((0, self.dimension), np.float32)
         limit = self.max_seq_length
@@ -255,11 +256,11 @@ class OnnxEmbedder(PrefixedEmbedder):
         for start in range(0, len(order), self.batch_size):
             rows = order[start : start + self.batch_size]
             out[rows] = self._run([ids[i] for i in rows])
-        return _l2_normalise(out)
+        return l2_normalise(out)
 
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids of each text exactly as given (no prefix added, special tokens included, no truncation)."""
-        items = _as_list(texts)
+        items = as_list(texts)
         if not items:
             return []
         return self._ids(items)

@@ -103,10 +103,11 @@ class TestOnnxEmbedder:
         got = np.stack([results[i] for i in range(8)])
         assert float((got * expected).sum(axis=1).min()) >= 0.99999
 
-    def test_export_refuses_a_graph_that_disagrees(self, model_dir, monkeypatch) -> None:
+    def test_export_refuses_a_graph_that_disagrees(self, model_dir, torch_embedder, monkeypatch) -> None:
+        onnx_embedder.check_export(model_dir, ["农村公路新改建"], torch_embedder)  # agrees
         monkeypatch.setattr(onnx_embedder, "EXPORT_TOLERANCE", 1.5)  # no cosine reaches it
         with pytest.raises(RuntimeError, match="differs from the torch model"):
-            onnx_embedder._check_export(model_dir, ["农村公路新改建"])
+            onnx_embedder.check_export(model_dir, ["农村公路新改建"], torch_embedder)
 
     def test_token_table_reads_the_rows_np_load_would(self, tmp_path) -> None:
         table = np.arange(40, dtype=np.float32).reshape(10, 4)

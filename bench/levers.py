@@ -14,7 +14,9 @@
    speed, and agreement with the fp32 model (cosine, dense top-10 overlap on the bundled corpus).
    Any such change of the model must pass the eval harness (`policyqa eval`) before adoption.
 5. /search without the dense channel (BM25 only): no query embedding at all.
-Everything is in process, on the bundled corpus; nothing in the library is modified.
+Everything is in process, on the bundled corpus; nothing in the library is modified. This is
+session 1's study of the torch engine (docs/performance.md, appendix), so it runs the model with
+sentence-transformers/torch whatever POLICYQA_EMBEDDER says; the served engine is ONNX Runtime.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from bench.common import QUESTIONS, SEARCHES, load_service, machine_line, note_load, pct, table
+from bench.common import QUESTIONS, SEARCHES, load_service, machine_line, model_dir, note_load, pct, table
 
 
 def query_latency(embed, reps: int) -> dict[str, float]:
@@ -88,7 +90,9 @@ def main(argv: list[str] | None = None) -> int:
 
     print(machine_line())
     note_load("loading the service")
-    service = load_service()
+    from index.embedding_model import SentenceTransformerEmbedder
+
+    service = load_service(embedder=SentenceTransformerEmbedder(model_dir()))
     emb = service.embedder
     from index.store import dense_text
 

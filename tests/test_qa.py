@@ -89,3 +89,28 @@ class TestAnswers:
         top = results[0]
         assert any("【" in h for h in top.highlights)
         assert any(t.value == "20" for r in results[:3] for t in r.targets)
+
+
+class TestSearchStrategy:
+    """/search is lexical first: the query embedding is paid only when the words are not in an item."""
+
+    @staticmethod
+    def _search(service, query):
+        service.index.query_cache.clear()
+        results = service.search(query, limit=5)
+        return results, len(service.index.query_cache)
+
+    def test_a_keyword_in_the_text_needs_no_embedding(self, service):
+        results, embedded = self._search(service, "5G基站")
+        assert embedded == 0
+        assert all("5G" in r.item.norm for r in results[:2])
+
+    def test_a_unit_named_as_in_the_units_field_needs_no_embedding(self, service):
+        results, embedded = self._search(service, "省药监局")
+        assert embedded == 0 and "省药监局" in results[0].item.units
+
+    def test_a_name_the_text_does_not_use_falls_back_to_meaning(self, service):
+        # the alias table's full name: BM25 finds no item that says it, so the hybrid ranking decides
+        results, embedded = self._search(service, "省药品监督管理局")
+        assert embedded == 1
+        assert "省药监局" in results[0].item.units

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import importlib.util
 import re
 import threading
 from dataclasses import dataclass
@@ -41,9 +42,12 @@ def load_embedder(config: Config, serving: bool = True):
         if not info.ok:
             raise IndexError_(f"the model at {model_dir} failed verification: {'; '.join(info.problems)}")
     threads = config.embed_threads or (1 if serving else None)
-    if config.embedder == "onnx" or (config.embedder == "auto" and has_onnx(model_dir)):
+    runtime = importlib.util.find_spec("onnxruntime") is not None
+    if config.embedder == "onnx" or (config.embedder == "auto" and has_onnx(model_dir) and runtime):
         if not has_onnx(model_dir):
             raise IndexError_(f"the model at {model_dir} has no ONNX export: use POLICYQA_EMBEDDER=torch")
+        if not runtime:
+            raise IndexError_("onnxruntime is not installed: install it, or use POLICYQA_EMBEDDER=torch")
         return OnnxEmbedder(model_dir, config.query_prefix, config.passage_prefix, threads=threads)
     if threads:
         import torch

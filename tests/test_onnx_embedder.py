@@ -205,6 +205,16 @@ class TestChoosingTheEmbedder:
         with pytest.raises(IndexError_, match="no ONNX export"):
             load_embedder(dataclasses.replace(config, embedder="onnx"))
 
+    def test_without_onnxruntime_auto_uses_torch(self, model_dir, monkeypatch) -> None:
+        import importlib.util
+
+        real = importlib.util.find_spec
+        monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "onnxruntime" else real(name, *a))
+        config = Config(model_dir=model_dir)
+        assert isinstance(load_embedder(config), SentenceTransformerEmbedder)
+        with pytest.raises(IndexError_, match="onnxruntime is not installed"):
+            load_embedder(dataclasses.replace(config, embedder="onnx"))
+
     def test_config_reads_the_choice(self) -> None:
         assert load_config({"POLICYQA_EMBEDDER": "torch", "POLICYQA_EMBED_THREADS": "2"}).embedder == "torch"
         assert load_config({"POLICYQA_EMBED_THREADS": "2"}).embed_threads == 2

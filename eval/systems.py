@@ -223,7 +223,7 @@ def search_literal_first(service, min_items: int = 1, limit: int = 10) -> Search
     otherwise — a paraphrase, a synonym, a name spelled differently — the query is embedded and the
     hybrid ranking replaces the lexical one. With a literal match but fewer than `min_items`
     items, hybrid results fill the page below the lexical ones."""
-    from corpus.normalize import normalize
+    from qa.service import literally_in
     from qa.understand import understand
 
     def search(query: str) -> tuple[list[str], bool]:
@@ -233,9 +233,7 @@ def search_literal_first(service, min_items: int = 1, limit: int = 10) -> Search
         topic, phrases = q.topic or query, q.phrases or (query,)
         hits = index.search(topic, top_k=limit * 3, mode="bm25", boost_phrases=phrases)
         lexical = _item_ids(hits, limit)
-        needle = normalize(query).replace(" ", "")
-        literal = any(needle in h.item.norm.replace(" ", "") or any(needle in u for u in h.item.units)
-                      or needle in h.item.lead_officials for h in hits)
+        literal = literally_in(query, hits)
         if literal and len(lexical) >= min_items:
             return lexical, False
         hybrid = _item_ids(index.search(topic, top_k=limit * 3, mode="hybrid", boost_phrases=phrases), limit)

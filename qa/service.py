@@ -76,7 +76,7 @@ def validate_doc_id(doc_id: str) -> str:
     return doc_id
 
 
-def _literally_in(query: str, hits: list[Hit]) -> bool:
+def literally_in(query: str, hits: list[Hit]) -> bool:
     """Whether the query, normalised and without spaces, occurs in a hit's text, units or lead officials."""
     needle = normalize(query).replace(" ", "")
     return any(needle in h.item.norm.replace(" ", "") or any(needle in u for u in h.item.units)
@@ -258,7 +258,7 @@ class PolicyQA:
         q = understand(query, lexicon)
         topic, phrases = q.topic or query, q.phrases or (query,)
         hits = index.search(topic, filters=filters, top_k=limit * 3, mode="bm25", boost_phrases=phrases)
-        if not _literally_in(query, hits):
+        if not literally_in(query, hits):
             hits = index.search(topic, filters=filters, top_k=limit * 3, mode="hybrid", boost_phrases=phrases)
         docs = {d.doc_id: d for d in index.documents}
         terms = [t for t in index.tokenizer(query) if len(t) >= 2] or [query]

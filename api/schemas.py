@@ -59,6 +59,7 @@ class CitationOut(BaseModel):
     text: str
     item_id: str
     score: float
+    printed: str = ""  # a table row's cells as printed, when they differ from text
 
 
 class AskResponse(BaseModel):

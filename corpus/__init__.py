@@ -1,7 +1,7 @@
 """corpus: read a policy document, clean it, parse it into citable items and clauses."""
 
 from corpus.model import Clause, Document, Investment, Item, ParsedDocument, ParseWarning, Target
-from corpus.parse import doc_id_from_path, parse_file, parse_text
+from corpus.parse import doc_id_from_path, parse_document, parse_file, parse_text
 from corpus.read import DocumentError, read_bytes, read_path
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "ParsedDocument",
     "Target",
     "doc_id_from_path",
+    "parse_document",
     "parse_file",
     "parse_text",
     "read_bytes",
@@ -26,4 +27,4 @@ def bundled_sources() -> list:
     from importlib import resources
 
     folder = resources.files("corpus").joinpath("sources")
-    return sorted(p for p in folder.iterdir() if p.name.endswith((".txt", ".html", ".docx", ".pdf")))
+    return sorted(p for p in folder.iterdir() if p.name.endswith((".txt", ".md", ".html", ".docx", ".pdf")))

@@ -1,25 +1,42 @@
-"""Attributions: "（牵头领导：卢山，责任单位：省教育厅）", "责任单位：…", "〔责任单位：…〕".
+"""Attributions: who is responsible for a stretch of text, in the phrasings of the genre.
 
-An item's text may carry one attribution at its end, or several clause groups each followed by
-its own attribution (十方面民生实事). `split_groups` returns the clause groups in order.
+- a label: "（牵头单位：A、B；责任单位：C）", "责任单位:X、Y" on its own line or after a sentence;
+- a phrasing after the units, in brackets: "（A、B负责）", "（A牵头，B、C参与）", "（A指导，B负责落实）",
+  "（A、B牵头，C等配合）", "（A牵头负责，B、各区政府组织落实）";
+- the subject of a sentence: "市X局负责…", "市X委会同市Y局…", "市X和市Y联合推进…", "由A牵头，B为成员单位";
+- a heading that is a unit list: "（一）区绿化市容局" above that unit's duties;
+- a document-level rule, stated once and holding for later items: "列第一位者为牵头单位，下同".
+
+The phrasings are data (corpus/data/roles.tsv); units are recognised by corpus.units.
+An item's text may carry several bracketed attributions, each covering the text since the one before
+(十方面民生实事 clause groups; State Council measures with two or three "（X负责）"): `split_groups`
+returns those groups in order.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from corpus.deadlines import find_time_expressions
 from corpus.normalize import to_halfwidth
-from corpus.units import ResponsibleUnits, parse_units
+from corpus.roles import Role, RoleVocabulary, load_roles
+from corpus.units import (
+    ResponsibleUnits,
+    UnitLexicon,
+    default_lexicon,
+    is_unit_list,
+    parse_units,
+    split_top_level,
+)
 
-UNIT_KEYS = ("责任单位", "责任部门", "承办单位", "配合单位", "协办单位", "参与单位")
-LEAD_UNIT_KEYS = ("牵头单位", "牵头部门")
-OFFICIAL_KEYS = ("牵头领导", "责任领导", "分管领导", "牵头省领导", "责任人")
-DEADLINE_KEYS = ("完成时限", "完成时间", "时间要求", "时限")
-_ALL_KEYS = OFFICIAL_KEYS + LEAD_UNIT_KEYS + UNIT_KEYS + DEADLINE_KEYS
-_KEY = re.compile(r"(" + "|".join(sorted(_ALL_KEYS, key=len, reverse=True)) + r")\s*[：:]")
 _OPENERS = {"（": "）", "(": ")", "〔": "〕", "[": "]", "【": "】"}
 _NAME_SPLIT = re.compile(r"[、，,；;和]")
+_NOTE = re.compile(r"下同|不再列出|不再单独列出|以下均需|除标注|均涉及|以下各项")
+_CONNECTIVE = re.compile(r"^(?:同时|此外|另外|其中|对此|为此|首先|其次|再次|最后|并且|并|对于|今年|全年|年内|一是|二是|三是|四是|五是)[，,]?")
+_LIST_JOINERS = ("、", "，", ",", "和", "及", "与", "以及")
+_NOT_A_PREDICATE = re.compile(r"^(?:的|之|是|为|、|，|。|；|）|\)|等|和|及|与|在内|以外|以及|方面|系统|领域|所属|下属|直属|管理的|主管的|认定|确定|同意|批准|审核|审批)")
+_LEAD_PREDICATE = re.compile(r"^(?:负责)?牵头|[，,](?:负责)?牵头(?!单位|部门)|负责牵头")
 
 
 @dataclass(frozen=True)
@@ -28,6 +45,8 @@ class Attribution:
     units: ResponsibleUnits | None = None
     deadline: str | None = None
     raw: str = ""
+    roles: tuple[tuple[str, Role], ...] = ()  # every unit with its role, in order
+    first_leads_rule: bool = False  # it states "列第一位者为牵头单位"
 
 
 @dataclass(frozen=True)
@@ -38,35 +57,294 @@ class Group:
     attribution: Attribution | None
 
 
-def parse_attribution(body: str) -> Attribution:
-    """Parse the inside of an attribution: "牵头领导：胡伟，责任单位：省文化和旅游厅"."""
-    half = to_halfwidth(body)
-    fields: dict[str, str] = {}
-    keys = list(_KEY.finditer(half))
-    for i, m in enumerate(keys):
-        end = keys[i + 1].start() if i + 1 < len(keys) else len(half)
-        value = half[m.end() : end].strip().rstrip("，,；;。 ")
-        fields.setdefault(_canonical(m.group(1)), value)
-    officials: tuple[str, ...] = ()
-    if "official" in fields:
-        officials = tuple(
-            n.strip() for n in _NAME_SPLIT.split(re.sub(r"\s+", "", fields["official"])) if n.strip()
+@dataclass
+class DocumentRules:
+    """The document-level rules stated so far, in document order (parse state, not passed on)."""
+
+    first_leads: bool = False
+
+    def note(self, attribution: Attribution | None) -> None:
+        if attribution is not None and attribution.first_leads_rule:
+            self.first_leads = True
+
+
+@dataclass(frozen=True)
+class Attributor:
+    """Finds attributions with a role vocabulary and a unit lexicon (both swappable in tests)."""
+
+    vocab: RoleVocabulary = field(default_factory=load_roles)
+    lexicon: UnitLexicon = field(default_factory=default_lexicon)
+
+    # ----- one attribution ---------------------------------------------------------------------
+    def parse(self, body: str, first_leads: bool = False, bare_list: bool = False) -> Attribution | None:
+        """The attribution the text of a bracket (or a labelled line) states, or None if it is not one.
+
+        `bare_list` accepts a bracket holding nothing but units ("（市发展改革委、市财政局）")."""
+        body = _cut_trailing_text(to_halfwidth(body), self.lexicon)
+        half = re.sub(r"\s+", "", body).strip("，,；;。")
+        if not half:
+            return None
+        rule = self.vocab.states_first_leads(half)
+        labels = list(self.vocab.label_pattern.finditer(half))
+        roles: list[tuple[Role, list[str]]] = []
+        officials: list[str] = []
+        deadline: str | None = None
+        notes: list[str] = []
+        if labels:
+            head = half[: labels[0].start()].strip("，,；;。 ")
+            if head:
+                parsed = self._clauses(head)
+                if parsed is not None:
+                    roles.extend(parsed[0])
+            for i, m in enumerate(labels):
+                end = labels[i + 1].start() if i + 1 < len(labels) else len(half)
+                value = half[m.end(): end].strip("，,；;。 ")
+                role = self.vocab.label_role(m.group(1))
+                if role == "official":
+                    officials.extend(n for n in _NAME_SPLIT.split(value) if n)
+                elif role == "deadline":
+                    deadline = value or None
+                elif value:
+                    inner = self._clauses(value)
+                    if inner is not None and inner[2]:  # "责任单位：A牵头，B配合"
+                        roles.extend(inner[0])
+                        deadline = deadline or inner[1]
+                    else:
+                        units = parse_units(value, lexicon=self.lexicon)
+                        notes.extend(units.notes)
+                        if units.lead_stated:
+                            roles.append(("lead", list(units.lead_units)))
+                        roles.append((role, [u for u in units.units if u not in units.lead_units]
+                                      if units.lead_stated else list(units.units)))
+        else:
+            parsed = self._clauses(half)
+            if parsed is None or not parsed[2]:
+                if not (bare_list and is_unit_list(half, self.lexicon)):
+                    return None
+                roles.append(("responsible", list(parse_units(half, lexicon=self.lexicon).units)))
+            else:
+                roles, deadline = parsed[0], parsed[1]
+        if not roles and not officials and deadline is None:
+            return None
+        return self._build(roles, officials, deadline, body, first_leads or rule, rule)
+
+    def _clauses(self, text: str) -> tuple[list[tuple[Role, list[str]]], str | None, bool] | None:
+        """Role clauses of "A、B牵头，C等配合"; None if a clause is neither units, a role, a rule, a note
+        nor a time. The bool says whether any clause named a role."""
+        roles: list[tuple[Role, list[str]]] = []
+        pending: list[str] = []
+        deadline = None
+        named = False
+        for clause in split_top_level(text, "，,；;。"):
+            clause = clause.strip()
+            if not clause:
+                continue
+            if self.vocab.states_first_leads(clause) or _NOTE.search(clause):
+                continue
+            ending = self.vocab.role_at_end(clause)
+            if ending is not None:
+                phrase, role = ending
+                units_text = clause[: -len(phrase)]
+                subject, partners = _split_with(units_text)
+                if not is_unit_list(subject, self.lexicon):
+                    return None
+                units = parse_units(subject, lexicon=self.lexicon)
+                if units.lead_stated:  # "A、B分别牵头" inside
+                    roles.append(("lead", list(units.lead_units)))
+                roles.append((role, [*pending, *[u for u in units.units if u not in units.lead_units]]))
+                if partners and is_unit_list(partners, self.lexicon):
+                    roles.append(("responsible", list(parse_units(partners, lexicon=self.lexicon).units)))
+                pending = []
+                named = True
+            elif is_unit_list(clause, self.lexicon):
+                pending.extend(parse_units(clause, lexicon=self.lexicon).units)
+            elif _is_time(clause):
+                deadline = deadline or clause
+            else:
+                return None
+        if pending:
+            roles.append(("responsible", pending))
+        return roles, deadline, named
+
+    def _build(self, roles: list[tuple[Role, list[str]]], officials: list[str], deadline: str | None,
+               raw: str, first_leads: bool, rule: bool) -> Attribution:
+        ordered: list[tuple[str, Role]] = []
+        for role, units in roles:
+            for unit in units:
+                if unit and unit not in (u for u, _ in ordered):
+                    ordered.append((unit, role))
+        units = tuple(u for u, _ in ordered)
+        leads = tuple(u for u, r in ordered if r == "lead")
+        stated = bool(leads)
+        if not leads and units:
+            if first_leads:
+                leads = (units[0],)
+            elif len(units) == 1:
+                leads = units  # a unit responsible alone leads its task
+        return Attribution(
+            officials=tuple(dict.fromkeys(officials)),
+            units=ResponsibleUnits(units, leads, lead_stated=stated) if units else None,
+            deadline=re.sub(r"\s+", "", deadline) if deadline else None,
+            raw=raw,
+            roles=tuple(ordered),
+            first_leads_rule=rule,
         )
-    units = None
-    if "units" in fields or "lead" in fields:
-        units = parse_units(fields.get("units", ""), fields.get("lead"))
-    deadline = re.sub(r"\s+", "", fields["deadline"]) if fields.get("deadline") else None
-    return Attribution(officials=officials, units=units, deadline=deadline, raw=body)
+
+    # ----- groups of an item -------------------------------------------------------------------
+    def split_groups(self, text: str, rules: DocumentRules | None = None) -> list[Group]:
+        """Split display text into clause groups, each ending with its attribution (if any)."""
+        rules = rules or DocumentRules()
+        half = to_halfwidth(text)
+        groups: list[Group] = []
+        pos = 0
+        i = 0
+        while i < len(half):
+            ch = half[i]
+            if ch in _OPENERS:
+                close = _matching_close(half, i)
+                before = half[pos:i].rstrip()
+                at_end = close >= len(half.rstrip()) - 1 or half[close + 1: close + 2] in ("", " ", "\n")
+                bare = bool(before) and (before[-1] in "。；;！？!?" or at_end)
+                att = self.parse(text[i + 1: close], rules.first_leads, bare_list=bare)
+                if att is not None:
+                    rules.note(att)
+                    groups.append(Group(text[pos:i].strip(), att))
+                    pos = i = close + 1
+                    continue
+                i = close + 1
+                continue
+            m = self.vocab.label_pattern.match(half, i)
+            if m and (i == 0 or half[:i].rstrip()[-1:] in ("", "。", "；", ";", "！", "？", "\n", ")", "）")
+                      or half[half.rfind("\n", 0, i) + 1: i].strip() == ""):
+                att = self.parse(text[i:], rules.first_leads)
+                if att is not None:
+                    rules.note(att)
+                    groups.append(Group(text[pos:i].strip(), att))
+                    pos = i = len(text)
+                    break
+            i += 1
+        tail = text[pos:].strip()
+        if tail:
+            groups.append(Group(tail, None))
+        return [g for g in groups if g.text or g.attribution]
+
+    def has_attribution(self, text: str) -> bool:
+        return any(g.attribution is not None for g in self.split_groups(text))
+
+    # ----- the subject of a sentence -----------------------------------------------------------
+    def subject(self, sentence: str, context: tuple[str, ...] = (), first_leads: bool = False) -> Attribution | None:
+        """Units a sentence names as its actors: "市X局负责…", "由A牵头，B为成员单位", and "牵头B、C…"
+        whose subject is `context` (a heading's units)."""
+        s = re.sub(r"\s+", "", to_halfwidth(sentence))
+        s = _CONNECTIVE.sub("", s)
+        by = self._by_lead(s)
+        if by is not None:
+            return by
+        if context and s.startswith("牵头"):
+            units, end = self._units_at(s, 2)
+            if units:
+                roles = [("lead", list(context)), ("cooperating", units)]
+                return self._build(roles, [], None, sentence, False, False)
+        units, end = self._units_at(s, 0)
+        if not units:
+            return None
+        predicate = s[end:]
+        if not predicate or _NOT_A_PREDICATE.match(predicate):
+            return None
+        role: Role = "responsible"
+        partners: list[str] = []
+        if predicate.startswith("会同"):
+            partners, more = self._units_at(predicate, 2)
+            predicate = predicate[more:] if partners else predicate[2:]
+        if _LEAD_PREDICATE.search(predicate[:30]):
+            role = "lead"
+        elif predicate.startswith(("指导", "负责指导")):
+            role = "guiding"
+        elif predicate.startswith(("配合", "参与", "协助", "协同")):
+            role = "cooperating"
+        roles: list[tuple[Role, list[str]]] = [(role, units)]
+        if partners:
+            roles.append(("cooperating", partners))
+        return self._build(roles, [], None, sentence, first_leads, False)
+
+    def _by_lead(self, s: str) -> Attribution | None:
+        """"由A牵头，B、C为成员单位", "建立由A、B牵头的…机制", "由A负责"."""
+        for m in re.finditer(r"由(?=[\u4e00-\u9fa5])", s):
+            units, end = self._units_at(s, m.end())
+            if not units:
+                continue
+            rest = s[end:]
+            verb = re.match(r"(?:共同|分别|负责)?(牵头|负责|组织|统筹)", rest)
+            if not verb:
+                continue
+            role: Role = "lead" if "牵头" in verb.group(0) else "responsible"
+            roles: list[tuple[Role, list[str]]] = [(role, units)]
+            members = re.match(r"[^，,。；]*[，,]([^，。；]+?)(?:为|作为)成员单位", rest)
+            if members and is_unit_list(members.group(1), self.lexicon):
+                roles.append(("cooperating", list(parse_units(members.group(1), lexicon=self.lexicon).units)))
+            return self._build(roles, [], None, s, False, False)
+        return None
+
+    def _units_at(self, s: str, start: int) -> tuple[list[str], int]:
+        """The units listed at `start` in prose ("市X局、市Y委和市Z局"), and where the list ends."""
+        units: list[str] = []
+        pos = start
+        while pos < len(s):
+            end = next((e for e in self.lexicon.unit_ends(s, pos) if _boundary(s, e)), None)
+            if end is None:
+                break
+            units.append(s[pos:end])
+            pos = end
+            joiner = next((j for j in _LIST_JOINERS if s.startswith(j, pos)), None)
+            if joiner and self.lexicon.unit_ends(s, pos + len(joiner)):
+                pos += len(joiner)
+                continue
+            break
+        return units, pos
 
 
-def _canonical(key: str) -> str:
-    if key in OFFICIAL_KEYS:
-        return "official"
-    if key in LEAD_UNIT_KEYS:
-        return "lead"
-    if key in DEADLINE_KEYS:
-        return "deadline"
-    return "units"
+def _cut_trailing_text(body: str, lexicon: UnitLexicon) -> str:
+    """A labelled line runs to the end of its item; in a document whose whitespace was collapsed the
+    next sentence ("责任单位：各行政执法部门 本政策执行期暂定为…") follows after a space, or a 。."""
+    parts = re.split(r"(?<=[。])|\s+(?=\S)", body)
+    kept = [parts[0]]
+    for part in parts[1:]:
+        candidate = re.sub(r"^[，,、；;]", "", part.strip())
+        so_far = re.sub(r"^[^：:]*[：:]", "", "".join(kept)).strip("，,；;。 ")
+        sentence = len(candidate) >= 6 and not is_unit_list(candidate.rstrip("。；;"), lexicon) and not re.match(
+            r"^(?:[^：:]{2,8}[：:])", candidate)
+        last = re.split(r"[、，,；;]", so_far)[-1] if so_far else ""
+        if sentence and so_far and is_unit_list(so_far, lexicon) and lexicon.looks_like_unit(last):
+            break  # the units are complete and a sentence follows
+        kept.append(part)
+    return "".join(kept) if len(kept) < len(parts) else body
+
+
+def _boundary(s: str, end: int) -> bool:
+    """What follows a unit in prose: a list separator, 会同, or a predicate (not more of a name)."""
+    if end >= len(s):
+        return True
+    nxt = s[end]
+    return nxt in "、，,。；;（(" or s.startswith(("和", "及", "与", "以及", "会同", "要", "应", "须", "将", "负责", "牵头",
+                                                 "于", "在", "对", "按", "根据", "联合", "共同", "统筹", "组织", "指导",
+                                                 "配合", "参与", "协助", "制定", "推动", "推进", "加快", "加强", "开展",
+                                                 "落实", "做好", "建立", "完善", "支持", "引导", "研究", "发布", "会商",
+                                                 "抓好", "督促", "定期", "每年", "积极", "进一步", "切实", "要求",
+                                                 "编制", "出台", "实施", "启动", "印发", "牵头", "分别", "依法"), end)
+
+
+def _split_with(units_text: str) -> tuple[str, str]:
+    """"A会同B" → (A, B): the subject and the partners it works with."""
+    for word in ("会同", "联合"):
+        k = units_text.find(word)
+        if k > 0:
+            return units_text[:k], units_text[k + len(word):]
+    return units_text, ""
+
+
+def _is_time(clause: str) -> bool:
+    found = find_time_expressions(clause)
+    return bool(found) and sum(len(t.text) for t in found) >= len(clause) * 0.6
 
 
 def _matching_close(text: str, open_pos: int) -> int:
@@ -83,38 +361,14 @@ def _matching_close(text: str, open_pos: int) -> int:
     return len(text) - 1
 
 
-def split_groups(text: str) -> list[Group]:
-    """Split display text into clause groups, each ending with its attribution (if any)."""
-    half = to_halfwidth(text)
-    groups: list[Group] = []
-    pos = 0
-    search_from = 0
-    while True:
-        m = _KEY.search(half, search_from)
-        if not m:
-            break
-        # bracketed attribution: the key directly follows an opening bracket
-        k = m.start() - 1
-        while k >= 0 and half[k] == " ":
-            k -= 1
-        if k >= 0 and half[k] in _OPENERS:
-            close = _matching_close(half, k)
-            groups.append(Group(text[pos:k].strip(), parse_attribution(text[k + 1 : close])))
-            pos = search_from = close + 1
-            continue
-        # unbracketed "责任单位：…" runs to the end of the text
-        line_start = half.rfind("\n", 0, m.start()) + 1
-        if half[line_start : m.start()].strip() == "" or m.start() == 0 or _after_sentence(half, m.start()):
-            groups.append(Group(text[pos : m.start()].strip(), parse_attribution(text[m.start() :])))
-            pos = search_from = len(text)
-            break
-        search_from = m.end()
-    tail = text[pos:].strip()
-    if tail:
-        groups.append(Group(tail, None))
-    return [g for g in groups if g.text or g.attribution]
+_DEFAULT = Attributor()
 
 
-def _after_sentence(half: str, pos: int) -> bool:
-    before = half[:pos].rstrip()
-    return not before or before[-1] in "。；;！？!?）)"
+def split_groups(text: str, rules: DocumentRules | None = None) -> list[Group]:
+    """`Attributor.split_groups` with the bundled vocabularies."""
+    return _DEFAULT.split_groups(text, rules)
+
+
+def parse_attribution(body: str) -> Attribution | None:
+    """`Attributor.parse` with the bundled vocabularies."""
+    return _DEFAULT.parse(body)

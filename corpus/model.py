@@ -14,6 +14,7 @@ class Target:
     value: str
     unit: str
     qualifier: str | None = None
+    year: str | None = None  # the year a table column states the target for ("2025年指标")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +59,11 @@ class Item:
     build_type: str | None = None  # 新建 / 续建
     investment: Investment | None = None
     progress: str | None = None  # 形象进度
-    line: int = 0  # first source line (1-based)
+    line: int = 0  # first source line (1-based), or element index for HTML and Word
+    page: int | None = None  # PDF page
+    printed: str = ""  # a table row as printed (its cells in order), when it differs from `text`
+    annex: str = ""  # the annex the item is in, as labelled ("附件3", "附4", "附表"); "" in the main text
+    unit_roles: tuple[tuple[str, str], ...] = ()  # (unit, lead | responsible | cooperating | guiding)
 
     @property
     def section_path(self) -> str:
@@ -101,6 +106,11 @@ class ParseWarning:
     line: int
     message: str
     text: str = ""
+    page: int | None = None
+
+    @property
+    def where(self) -> str:
+        return f"page {self.page}, line {self.line}" if self.page else f"line {self.line}"
 
 
 @dataclass(frozen=True)

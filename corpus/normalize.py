@@ -52,8 +52,12 @@ def repair_decimals(text: str) -> str:
     return _LOST_DECIMAL.sub(r"\1.\2", text)
 
 
-def join_lines(parts: list[str]) -> str:
-    """Join wrapped lines: no separator between Chinese, one space between two ASCII words."""
+def join_lines(parts: list[str], paragraphs: bool = False) -> str:
+    """Join wrapped lines: no separator between Chinese, one space between two ASCII words.
+
+    With `paragraphs` (the parts are whole paragraphs, not lines a PDF broke), a newline keeps them apart."""
+    if paragraphs:
+        return "\n".join(p.strip() for p in parts if p.strip())
     out = ""
     for part in parts:
         part = part.strip()

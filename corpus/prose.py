@@ -24,7 +24,9 @@ _MARKERS = (
 )
 _SPACE_STYLE = re.compile(r"^\d{1,3}\s")
 _ATTRIBUTION_LINE = re.compile(r"^\s*(责任单位|牵头单位|责任部门|牵头部门|配合单位|牵头领导|责任领导)\s*[：:]")
-_TRAILER = re.compile(r"^\s*(?:[-–]\s*)?(抄送|主送|附件\s*[:：\d]|附\s*[:：]|附\s*\d|联系人|[（(]此件|印发)")
+_TRAILER = re.compile(r"^\s*(?:[-–]\s*)?(抄送|主送|附件\s*[:：]|附\s*[:：]|联系人|[（(]此件|印发|特此通知)")
+# an annex opens a new part: "附件1", "附件 2", "附件3：", "附表1", "附 1" on a line of its own
+_ANNEX_MARK = re.compile(r"^\s*(?:[-–]\s*)?(?:附件|附表|附)\s*([\d一二三四五六七八九十]*(?:[-－]\d+)?)\s*[:：]?\s*(.{0,40})$")
 _MIDLINE_MARKER = re.compile(
     r"\s+(?=(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)]|\d{1,2}[．.](?!\d)|[（(]\d{1,2}[）)]))"
 )
@@ -59,22 +61,15 @@ class Block:
     children: list[Block] = field(default_factory=list)
     parent: Block | None = None
     part: str | None = None  # part title in force when the block opened
+    annex: str = ""  # the annex the block belongs to, as labelled ("附件1", "附表2")
+    paragraphs: bool = False  # its lines are whole paragraphs (Markdown, HTML, Word), not broken lines
 
     @property
     def text(self) -> str:
         from corpus.normalize import join_lines
 
-        return join_lines([self.head] + [t for _, t in self.lines])
+        return join_lines([self.head] + [t for _, t in self.lines], self.paragraphs)
 
-    def has_attribution(self) -> bool:
-        from corpus.attribution import _KEY
-
-        own = to_halfwidth(join_and_strip(self))
-        return bool(_KEY.search(own))
-
-
-def join_and_strip(block: Block) -> str:
-    return block.text
 
 
 @dataclass
@@ -108,8 +103,17 @@ def _match_marker(text: str) -> tuple[int, int, str, str] | None:
     return None
 
 
-def build_tree(lines: list[tuple[int, str]]) -> ProseTree:
-    """Build the block tree of a prose region (lines are (line number, text), blank lines removed)."""
+def starts_with_marker(text: str) -> bool:
+    """Whether a line opens with a numbering marker ("一、", "（二）", "3．")."""
+    return _match_marker(text) is not None
+
+
+def build_tree(lines: list[tuple[int, str]], has_attribution=None, paragraphs: bool = False) -> ProseTree:
+    """Build the block tree of a prose region (lines are (line number, text), blank lines removed).
+
+    `has_attribution(text)` says whether a block's text names who is responsible; the "１ " style of
+    numbering needs it to tell an item from a wrapped line."""
+    has_attribution = has_attribution or (lambda text: False)
     root = Block(level=0, number=0, marker="", head="", line=0)
     last_at_level: dict[int, int] = {}
     stack: list[Block] = [root]
@@ -117,9 +121,27 @@ def build_tree(lines: list[tuple[int, str]]) -> ProseTree:
     trailer: list[tuple[int, str]] = []
     part: str | None = None
     in_trailer = False
+    part_start = False  # just after an annex marker: numbering starts again
+    annex_label = ""
     prev_text = ""
     prev_raw = ""
     for no, text in lines:
+        annex = _ANNEX_MARK.match(to_halfwidth(text))
+        if root.children and annex and (annex.group(1) and (not annex.group(2) or is_title_line(annex.group(2)))
+                                        or not annex.group(1) and not annex.group(2) and not re.search(r"[:：]", text)):
+            word = re.match(r"\s*(?:[-–]\s*)?(附件|附表|附)", to_halfwidth(text)).group(1)
+            annex_label = f"{word}{annex.group(1)}"
+            part = tidy(annex.group(2)) if annex.group(2) else annex_label
+            stack = [root]
+            last_at_level = {}
+            in_trailer, part_start = False, True
+            prev_text, prev_raw = to_halfwidth(text).strip(), text
+            continue
+        if part_start and not stack[1:] and is_title_line(text) and _match_marker(text) is None:
+            # the annex's title line(s): "全面加强建筑垃圾管理的实施意见任务职责分工表"
+            part = tidy(text) if part and part == annex_label else (part or tidy(text))
+            prev_text, prev_raw = to_halfwidth(text).strip(), text
+            continue
         if root.children and _TRAILER.match(text):
             in_trailer = True
         marker = _match_marker(text)
@@ -128,13 +150,17 @@ def build_tree(lines: list[tuple[int, str]]) -> ProseTree:
             level, number, printed, head = marker
             parent = next(b for b in reversed(stack) if b.level < level)
             siblings = [c for c in parent.children if c.level == level]
-            if siblings:
+            if part_start and not stack[1:]:
+                ok = number == 1
+            elif siblings:
                 # numbering restarts at 1 only where a new part opens under its own title line
                 ok = number == siblings[-1].number + 1 or (
-                    number == 1 and parent is root and _is_title_line(prev_raw)
+                    number == 1 and parent is root and is_title_line(prev_raw)
                 )
             else:
                 ok = number == 1 or number == last_at_level.get(level, -99) + 1
+            if ok and in_trailer and not (level == 1 and number == 1 and is_title_line(prev_raw)):
+                ok = False  # "附件：1.…" lists the annexes; it does not open items
             if ok and _SPACE_STYLE.match(to_halfwidth(text)):
                 # "１ 地区生产总值…": a bare number opens an item only after a finished sentence
                 current = stack[-1]
@@ -142,21 +168,22 @@ def build_tree(lines: list[tuple[int, str]]) -> ProseTree:
                     not prev_text
                     or prev_text[-1] in _SENTENCE_END
                     or _ATTRIBUTION_LINE.match(prev_text) is not None
-                    or current.has_attribution()
+                    or has_attribution(current.text)
                     or current.level < level and not current.lines
                 )
-            if ok and level == 1 and number == 1 and root.children:
+            if ok and level == 1 and number == 1 and root.children and not part_start:
                 # a restart at 一、: a new part; its title is the short line just before
                 part = _take_part_title(stack[-1]) or part
             if ok and not root.children and number == 1:
                 part = _title_from_preamble(preamble) or part
             if ok:
                 accepted = True
-                in_trailer = False
+                in_trailer = part_start = False
                 while stack[-1].level >= level:
                     stack.pop()
                 parent = stack[-1]
-                block = Block(level, number, printed, head, no, parent=parent, part=part)
+                block = Block(level, number, printed, head, no, parent=parent, part=part, annex=annex_label,
+                              paragraphs=paragraphs)
                 parent.children.append(block)
                 stack.append(block)
                 last_at_level[level] = number
@@ -172,13 +199,18 @@ def build_tree(lines: list[tuple[int, str]]) -> ProseTree:
     return ProseTree(root=root, trailer=trailer, preamble=preamble)
 
 
-def _is_title_line(text: str) -> bool:
+_NOT_TITLE = re.compile(r"^[\u4e00-\u9fa5]{1,10}[〔\[［(（]\d{4}[〕\]］)）]\d{1,4}号$|^\d{4}年\d{1,2}月\d{1,2}日$")
+
+
+def is_title_line(text: str) -> bool:
+    """A short line that can title a part: not a sentence, not a 文号 or a date."""
     compact = re.sub(r"\s+", "", text)
-    return 2 <= len(compact) <= 40 and compact[-1] not in "。，、；：,;:）)" and "：" not in compact
+    return (2 <= len(compact) <= 40 and compact[-1] not in "。，、；：,;:）)" and "：" not in compact
+            and not _NOT_TITLE.match(to_halfwidth(compact)))
 
 
 def _take_part_title(block: Block) -> str | None:
-    if block.lines and _is_title_line(block.lines[-1][1]):
+    if block.lines and is_title_line(block.lines[-1][1]):
         _, title = block.lines.pop()
         return tidy(title)
     return None
@@ -186,7 +218,7 @@ def _take_part_title(block: Block) -> str | None:
 
 def _title_from_preamble(preamble: list[tuple[int, str]]) -> str | None:
     for _, text in reversed(preamble[-3:]):
-        if _is_title_line(text):
+        if is_title_line(text):
             return tidy(text)
     return None
 

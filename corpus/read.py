@@ -1,31 +1,23 @@
-"""Read a document's bytes into plain text: UTF-8/GB18030 text, HTML, .docx or .pdf.
+"""Read a document's bytes into blocks (corpus.blocks): text, Markdown, HTML, .docx or .pdf.
 
-The type is detected from the content, never from the name. Tables become tab-separated rows,
-the same shape PDF extraction gives, so one table parser serves every input type.
+The type is detected from the content, never from the name; each format has its reader in
+corpus/readers/.
 """
 
 from __future__ import annotations
 
-import html
 import io
 import re
 import zipfile
-from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
+
+from corpus.blocks import BlockDocument
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 
 
 class DocumentError(ValueError):
     """A document that cannot be read; the message says why, in words a user can act on."""
-
-
-@dataclass(frozen=True)
-class SourceText:
-    text: str
-    kind: str  # text | html | docx | pdf
-    encoding: str | None = None
 
 
 def detect_kind(data: bytes) -> str:
@@ -73,87 +65,7 @@ def decode_text(data: bytes) -> tuple[str, str]:
     return str(best), best.encoding
 
 
-class _HTMLText(HTMLParser):
-    _BLOCK = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table", "section", "article"}
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style"):
-            self._skip += 1
-        elif tag in ("td", "th"):
-            self.parts.append("\t")
-        elif tag in self._BLOCK:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style"):
-            self._skip = max(0, self._skip - 1)
-        elif tag in self._BLOCK:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.parts.append(data.replace("\n", " ") if self.parts and self.parts[-1] == "\t" else data)
-
-
-def html_to_text(markup: str) -> str:
-    parser = _HTMLText()
-    parser.feed(markup)
-    parser.close()
-    text = html.unescape("".join(parser.parts))
-    # a row starts with a tab (from its first <td>): drop that one
-    return "\n".join(line[1:] if line.startswith("\t") else line for line in text.split("\n"))
-
-
-def docx_to_text(data: bytes) -> str:
-    import docx
-
-    document = docx.Document(io.BytesIO(data))
-    lines: list[str] = []
-    body = document.element.body
-    for child in body.iterchildren():
-        tag = child.tag.rsplit("}", 1)[-1]
-        if tag == "p":
-            lines.append("".join(t.text or "" for t in child.iter() if t.tag.endswith("}t")))
-        elif tag == "tbl":
-            table = docx.table.Table(child, document)
-            for row in table.rows:
-                seen: list[object] = []
-                cells: list[str] = []
-                for cell in row.cells:
-                    if cell._tc in seen:  # a horizontally merged cell is listed once
-                        continue
-                    seen.append(cell._tc)
-                    cells.append(re.sub(r"\s*\n\s*", "", cell.text))
-                lines.append("\t".join(cells))
-    return "\n".join(lines)
-
-
-def pdf_to_text(data: bytes) -> str:
-    import pdfplumber
-
-    lines: list[str] = []
-    with pdfplumber.open(io.BytesIO(data)) as pdf:
-        for page in pdf.pages:
-            tables = page.find_tables()
-            boxes = [t.bbox for t in tables]
-
-            def outside(obj: dict, boxes: list = boxes) -> bool:
-                return not any(b[0] <= obj["x0"] <= b[2] and b[1] <= obj["top"] <= b[3] for b in boxes)
-
-            text = page.filter(outside).extract_text() or ""
-            lines.extend(text.split("\n"))
-            for table in tables:
-                for row in table.extract():
-                    lines.append("\t".join(re.sub(r"\s*\n\s*", "", c or "") for c in row))
-    return "\n".join(lines)
-
-
-def read_bytes(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceText:
+def read_bytes(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> BlockDocument:
     """Read a document from its bytes, or raise DocumentError saying what is wrong."""
     if len(data) == 0:
         raise DocumentError("the file is empty")
@@ -163,13 +75,17 @@ def read_bytes(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceText:
         )
     kind = detect_kind(data)
     if kind == "pdf":
+        from corpus.readers.pdf import read_pdf
+
         try:
-            return SourceText(pdf_to_text(data), "pdf")
+            return read_pdf(data)
         except Exception as exc:  # pdfplumber raises many types on a broken PDF
             raise DocumentError(f"cannot read this PDF: {exc.__class__.__name__}") from exc
     if kind == "docx":
+        from corpus.readers.docx import read_docx
+
         try:
-            return SourceText(docx_to_text(data), "docx")
+            return read_docx(data)
         except Exception as exc:
             raise DocumentError(f"cannot read this .docx: {exc.__class__.__name__}") from exc
     if kind == "zip":
@@ -177,14 +93,26 @@ def read_bytes(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceText:
     if kind == "binary":
         raise DocumentError("unsupported type: binary data, not a text, HTML, .docx or PDF document")
     text, encoding = decode_text(data)
+    return read_string(text, encoding, kind)
+
+
+def read_string(text: str, encoding: str | None = None, kind: str | None = None) -> BlockDocument:
+    """Read decoded text: HTML, Markdown or plain text, by its content."""
+    from corpus.readers.markdown import looks_like_markdown, read_markdown
+    from corpus.readers.text import read_text
+
     if not text.strip():
         raise DocumentError("the file holds no text")
-    if kind == "html" or re.search(r"<(p|div|br|td|tr|span)[\s>/]", text[:4096], re.I):
-        return SourceText(html_to_text(text), "html", encoding)
-    return SourceText(text, "text", encoding)
+    if kind == "html" or re.search(r"<(p|div|br|td|tr|span|table)[\s>/]", text[:4096], re.I):
+        from corpus.readers.html import read_html
+
+        return read_html(text, encoding)
+    if looks_like_markdown(text):
+        return read_markdown(text, encoding)
+    return read_text(text, encoding)
 
 
-def read_path(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceText:
+def read_path(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> BlockDocument:
     path = Path(path)
     if not path.is_file():
         raise DocumentError(f"no such file: {path}")

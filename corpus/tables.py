@@ -1,4 +1,4 @@
-"""Annex tables extracted as tab-separated rows.
+"""Tables read from text as tab-separated rows (PDF extraction), and the rows every table yields.
 
 Rules of the genre:
 - a header (first cell 序号) repeated after a page break is not a row;
@@ -34,40 +34,36 @@ class TableRow:
     realigned: bool = False
     absent: set[int] = field(default_factory=set)  # columns missing after realignment
     inherited: dict[int, str] = field(default_factory=dict)
+    merged: set[int] = field(default_factory=set)  # columns whose text is a merged cell's, printed above
+    printed: str = ""  # the row as printed, with the cells of the row it shares merged cells with
 
 
 @dataclass
-class Table:
+class RowTable:
+    """A table as rows of cell texts under a header: what item building reads, whatever the source."""
+
     title: str
-    annex: str  # "附1"
+    annex: str  # "附1", "附件3"
     header: list[str]
     rows: list[TableRow]
     line: int
+    roles: list[str] = field(default_factory=list)  # a role per column (corpus.columns)
+    structured: bool = False  # from HTML, Word, Markdown, PDF or a flattened table (merged cells resolved)
+    measure: str | None = None  # the unit of measure stated above the table
+
+
+_LEGACY = {"cooperating": "units", "guiding": "units"}
+_STRUCTURAL = {"no", "code", "build_type", "total", "planned", "progress", "deadline", "officials", "lead_units",
+               "units"}
 
 
 def column_role(header: str) -> str:
-    h = re.sub(r"\s+", "", header)
-    if h in ("序号", "编号"):
-        return "no"
-    if "代码" in h:
-        return "code"
-    if "性质" in h:
-        return "build_type"
-    if "总投资" in h:
-        return "total"
-    if "计划投资" in h or "年度投资" in h:
-        return "planned"
-    if "进度" in h:
-        return "progress"
-    if "时限" in h or "完成时间" in h:
-        return "deadline"
-    if "牵头领导" in h or "责任领导" in h:
-        return "officials"
-    if "牵头单位" in h:
-        return "lead_units"
-    if "单位" in h or "部门" in h:
-        return "units"
-    return "text"
+    """The role of a column of a tab-separated table: the vocabulary's, with every textual role as text."""
+    from corpus.columns import load_columns
+
+    role = load_columns().role_of(header)
+    role = _LEGACY.get(role, role)
+    return role if role in _STRUCTURAL else "text"
 
 
 _INHERITABLE = {"deadline", "officials", "lead_units", "units"}
@@ -118,13 +114,13 @@ def _main_text_column(roles: list[str]) -> int:
     return texts[-1] if texts else 1
 
 
-def parse_tables(lines: list[tuple[int, str]]) -> tuple[list[Table], list[ParseWarning]]:
+def parse_tables(lines: list[tuple[int, str]]) -> tuple[list[RowTable], list[ParseWarning]]:
     """Parse every tab-separated table in the annex region."""
-    tables: list[Table] = []
+    tables: list[RowTable] = []
     warnings: list[ParseWarning] = []
     title_lines: list[str] = []
     annex = ""
-    table: Table | None = None
+    table: RowTable | None = None
     roles: list[str] = []
     main_text = 1
     group: str | None = None
@@ -152,7 +148,7 @@ def parse_tables(lines: list[tuple[int, str]]) -> tuple[list[Table], list[ParseW
             header = [re.sub(r"\s+", "", c) for c in cells]
             if table is None or header[:2] != table.header[:2]:
                 title = re.sub(r"\s+", "", title_lines[-1]) if title_lines else annex
-                table = Table(title=title, annex=annex, header=header, rows=[], line=no)
+                table = RowTable(title=title, annex=annex, header=header, rows=[], line=no)
                 tables.append(table)
                 roles = [column_role(h) for h in header]
                 main_text = _main_text_column(roles)
@@ -194,10 +190,11 @@ def parse_tables(lines: list[tuple[int, str]]) -> tuple[list[Table], list[ParseW
         warnings.append(ParseWarning(no, f"{table.annex}: row number {first} out of sequence (expected {expected})", raw))
     for table in tables:
         _inherit_merged_cells(table, warnings)
+        table.roles = [column_role(h) for h in table.header]
     return tables, warnings
 
 
-def _inherit_merged_cells(table: Table, warnings: list[ParseWarning]) -> None:
+def _inherit_merged_cells(table: RowTable, warnings: list[ParseWarning]) -> None:
     roles = [column_role(h) for h in table.header]
     main_text = _main_text_column(roles)
     above: dict[int, str] = {}

@@ -6,15 +6,16 @@ import re
 
 from corpus.model import Target
 
-_MEASURES = sorted(
+MEASURES = sorted(
     """元 美元 人民币 个 家 所 人 人次 名 项 件 列 条 座 处 张 套 台 辆 艘 栋 间 户 亩 公里 千米 米 平方米
     平方公里 立方米 吨 标箱 标准箱 方 千瓦 兆瓦 千瓦时 瓦 场次 场 次 倍 类 只 片 床 个百分点 微克 天 小时 斤 升 头
-    块 篇 部 份 期 宗 批 支 位 对 单 台套 个月 平方 孔 股 根 匹 千克 克 GW GWh MW kW kV km""".split(),
+    块 篇 部 份 期 宗 批 支 位 对 单 台套 个月 平方 孔 股 根 匹 千克 克 GW GWh MW kW kV km 具 岁 周岁 毫米 厘米
+    公顷 吨标准煤 标准煤 万吨 分 分钟 个工作日 工作日 周 例 盏 株 棵 公斤 户次 趟 班次 架次 所次 平方千米""".split(),
     key=len,
     reverse=True,
 )
 _MAGNITUDE = "[万亿千百十]{0,3}"
-_UNIT = re.compile(rf"(?:%|‰|{_MAGNITUDE}(?:{'|'.join(map(re.escape, _MEASURES))})|[万亿]+)")
+_UNIT = re.compile(rf"(?:%|‰|{_MAGNITUDE}(?:{'|'.join(map(re.escape, MEASURES))})|[万亿]+)")
 _NUMBER = re.compile(r"(?<![\d.A-Za-z\-/〔第“])(\d+(?:\.\d+)?)")
 _AFTER = ("及以上", "以上", "左右", "以内", "以下", "之内")
 _BEFORE = {
@@ -36,6 +37,23 @@ _PHRASE_SPLIT = re.compile(r"[，。；;！？,、：:]")
 _NOT_AFTER = re.compile(r"^(?:年(?!度?[^\d]*?[万亿])|月|日|号|届|季度|批次|世纪|—|-|/|[A-Za-z](?![A-Za-z]))")
 
 
+_RANGE = re.compile(r"(?<![\d.A-Za-z\-/〔第“])(\d+(?:\.\d+)?)\s*(?:—|－|-|–|~|～|至|到)\s*(\d+(?:\.\d+)?)")
+_YEARS_SPAN = re.compile(r"^年(以上|以内|以下|左右|内|之内)")
+_CN_COUNT = re.compile(r"(?<![第每逐唯统同])([一两二三四五六七八九十])(座|所|家|处|项|名|辆|栋|个)(?!性|是|体|样|般|起|道|同|致|批|些|定)")
+
+
+def _range_target(phrase: str, m: re.Match) -> Target | None:
+    """"16—24岁", "3至5年", "5-10个": a range with its unit."""
+    rest = phrase[m.end():]
+    unit_m = _UNIT.match(rest) or re.match(r"年", rest)
+    if not unit_m or len(m.group(1)) == 4 and m.group(1).startswith(("19", "20")):
+        return None
+    value = phrase[m.start(): m.end()].replace(" ", "")
+    after = rest[len(unit_m.group(0)):]
+    qualifier = next((q for q in _AFTER if after.startswith(q)), None)
+    return Target(text=phrase, value=value, unit=unit_m.group(0), qualifier=qualifier)
+
+
 def extract_targets(norm: str) -> tuple[Target, ...]:
     """Every quantitative target in a normalised text, in order."""
     targets: list[Target] = []
@@ -43,9 +61,21 @@ def extract_targets(norm: str) -> tuple[Target, ...]:
     for phrase in _PHRASE_SPLIT.split(norm):
         start = offset
         offset += len(phrase) + 1
+        ranged: set[int] = set()
+        for m in _RANGE.finditer(phrase):
+            target = _range_target(phrase, m)
+            if target is not None and not _inside_title(norm, start + m.start()):
+                targets.append(target)
+                ranged.update(range(m.start(), m.end()))
         for m in _NUMBER.finditer(phrase):
             rest = phrase[m.end() :]
             value = m.group(1)
+            if m.start() in ranged:
+                continue
+            duration = _YEARS_SPAN.match(rest)
+            if duration and not (len(value) == 4 and value.startswith(("19", "20"))):
+                targets.append(Target(text=phrase, value=value, unit="年", qualifier=duration.group(1)))
+                continue
             if _NOT_AFTER.match(rest) or _inside_title(norm, start + m.start()):
                 continue
             if len(value) == 4 and value.startswith(("19", "20")) and not _UNIT.match(rest):
@@ -63,6 +93,9 @@ def extract_targets(norm: str) -> tuple[Target, ...]:
                         qualifier = canonical
                         break
             targets.append(Target(text=phrase, value=value, unit=unit, qualifier=qualifier))
+        if not any(t.text == phrase for t in targets):
+            for m in _CN_COUNT.finditer(phrase):  # "建设一座小型消防站"
+                targets.append(Target(text=phrase, value=m.group(1), unit=m.group(2), qualifier=None))
     return tuple(targets)
 
 

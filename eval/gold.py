@@ -26,6 +26,9 @@ class GoldQuestion:
     value: str | None = None
     items: tuple[str, ...] | None = None
     has_deadline: bool = False  # whether the deadline key was present (null is a valid gold value)
+    doc: str | None = None  # the document the question is about (a file name), for per-document figures
+    klass: str | None = None  # a failure class the question was written for ("class" in the file)
+    answer_has: tuple[str, ...] | None = None  # substrings the answer text must contain
 
 
 def _tuple(value) -> tuple[str, ...] | None:
@@ -77,6 +80,9 @@ def _question(row: dict) -> GoldQuestion:
         value=None if row.get("value") is None else str(row["value"]),
         items=_tuple(row.get("items")),
         has_deadline="deadline" in row,
+        doc=row.get("doc"),
+        klass=None if row.get("class") is None else str(row["class"]),
+        answer_has=_tuple(row.get("answer_has")),
     )
 
 

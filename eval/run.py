@@ -35,9 +35,9 @@ def failures(gold: list[GoldQuestion], scores: list[Score], preds: list[Predicti
     for g, s, p in zip(gold, scores, preds, strict=True):
         if not s.correct:
             out.append({
-                "id": g.id, "type": g.type, "question": g.question,
+                "id": g.id, "type": g.type, "doc": g.doc, "question": g.question,
                 "failed": sorted(k for k, v in s.checks.items() if not v),
-                "expected": {k: v for k, v in asdict(g).items() if v not in (None, ()) and k not in ("id", "question", "type", "has_deadline")},
+                "expected": {k: v for k, v in asdict(g).items() if v not in (None, ()) and k not in ("id", "question", "type", "has_deadline", "doc", "klass")},
                 "answer": p.answer[:300], "units": list(p.units), "lead_officials": list(p.lead_officials),
                 "deadline": p.deadline, "top_citation": (p.citations[0][:120] if p.citations else None),
             })
@@ -67,6 +67,16 @@ def write_markdown(path: Path, gold_path: str, results: dict, fails: list[dict])
         lines.append(f"| {t} | {m['questions']} | {_cell(m['accuracy'])} | {_cell(m['citation@1'])} | "
                      f"{_cell(m['units_em'])} | {_cell(m['lead_officials_em'])} | {_cell(m['value_hit'])} | "
                      f"{_cell(m['refusal_recall'])} |")
+    for key, label in (("per_document", "document"), ("per_class", "class")):
+        table = results[names[0]].get(key)
+        if not table:
+            continue
+        lines += ["", f"## policyqa per {label}", "", f"| {label} | n | accuracy | citation@1 | units | lead units | deadline | value |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for name, m in table.items():
+            lines.append(f"| {name} | {m['questions']} | {_cell(m['accuracy'])} | {_cell(m['citation@1'])} | "
+                         f"{_cell(m['units_em'])} | {_cell(m['lead_units_em'])} | {_cell(m['deadline_em'])} | "
+                         f"{_cell(m['value_hit'])} |")
     lines += ["", f"## policyqa failures ({len(fails)})", ""]
     for f in fails:
         lines.append(f"- **{f['id']}** ({f['type']}) {f['question']} — failed {', '.join(f['failed'])}; "
@@ -170,5 +180,9 @@ def main(args: argparse.Namespace, config) -> int:
         m = res["overall"]
         print(f"{name:12s} accuracy {m['accuracy']:.1%}  citation@1 {_cell(m['citation@1'])}  "
               f"refusal recall {_cell(m['refusal_recall'])}  p95 {m['latency_p95_ms']} ms")
+    ours = report["results"].get("policyqa", {})
+    for key in ("per_document", "per_class"):
+        for name, m in ours.get(key, {}).items():
+            print(f"  {name:42s} {m['questions']:4d}  accuracy {m['accuracy']:.1%}")
     print(f"report: {Path(args.out) / 'report.md'}")
     return 0

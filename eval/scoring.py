@@ -29,6 +29,8 @@ class Prediction:
 class Score:
     id: str
     type: str
+    doc: str | None = None
+    klass: str | None = None
     checks: dict[str, bool] = field(default_factory=dict)
     rank: int | None = None  # rank of the first citation holding the gold item (1-based)
     list_recall: float | None = None
@@ -49,6 +51,14 @@ def _value_in(value: str, text: str) -> bool:
     return re.search(pattern, compact(text)) is not None
 
 
+_LEADING = re.compile(r"^(?:到|至|截至|截止到|截止|于|在)")
+
+
+def same_deadline(predicted: str, gold: str) -> bool:
+    """The same deadline as written, a leading 到/至/于 aside ("到2029年底" is "2029年底")."""
+    return _LEADING.sub("", compact(predicted)) == _LEADING.sub("", compact(gold))
+
+
 def _same_set(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     return {compact(x) for x in a} == {compact(x) for x in b}
 
@@ -64,7 +74,7 @@ def score_one(gold: GoldQuestion, pred: Prediction) -> Score:
                 break
     if gold.type == "unanswerable":
         checks["refused"] = not pred.found
-        return Score(gold.id, gold.type, checks, rank, latency_ms=pred.latency_ms)
+        return Score(gold.id, gold.type, gold.doc, gold.klass, checks, rank, latency_ms=pred.latency_ms)
     checks["answered"] = pred.found
     if gold.item:
         checks["citation@1"] = rank == 1
@@ -84,9 +94,11 @@ def score_one(gold: GoldQuestion, pred: Prediction) -> Score:
         elif pred.fields_from_text:
             checks["deadline"] = _has(top, gold.deadline)
         else:
-            checks["deadline"] = pred.deadline is not None and compact(pred.deadline) == compact(gold.deadline)
+            checks["deadline"] = pred.deadline is not None and same_deadline(pred.deadline, gold.deadline)
     if gold.value is not None:
         checks["value"] = _value_in(gold.value, pred.answer if not pred.fields_from_text else top)
+    if gold.answer_has:
+        checks["answer_has"] = all(_has(pred.answer, part) for part in gold.answer_has)
     recall = precision = None
     if gold.type == "list" and gold.items:
         hit = [any(_has(c, g) for c in pred.citations) for g in gold.items]
@@ -95,7 +107,7 @@ def score_one(gold: GoldQuestion, pred: Prediction) -> Score:
         precision = sum(relevant) / len(relevant) if relevant else 0.0
         checks["list_recall"] = recall == 1.0
         checks["list_precision"] = precision == 1.0
-    return Score(gold.id, gold.type, checks, rank, recall, precision, pred.latency_ms)
+    return Score(gold.id, gold.type, gold.doc, gold.klass, checks, rank, recall, precision, pred.latency_ms)
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -143,7 +155,14 @@ def aggregate(scores: list[Score]) -> dict[str, float | int | None]:
 
 def summarize(scores: list[Score]) -> dict:
     types = sorted({s.type for s in scores})
-    return {"overall": aggregate(scores), "per_type": {t: aggregate([s for s in scores if s.type == t]) for t in types}}
+    out = {"overall": aggregate(scores), "per_type": {t: aggregate([s for s in scores if s.type == t]) for t in types}}
+    docs = sorted({s.doc for s in scores if s.doc})
+    if docs:
+        out["per_document"] = {d: aggregate([s for s in scores if s.doc == d]) for d in docs}
+    classes = sorted({s.klass for s in scores if s.klass}, key=lambda k: (len(k), k))
+    if classes:
+        out["per_class"] = {c: aggregate([s for s in scores if s.klass == c]) for c in classes}
+    return out
 
 
 # ----- keyword search (/search) ------------------------------------------------------------------------

@@ -22,7 +22,9 @@ def from_answer(answer: dict, latency_ms: float) -> Prediction:
     return Prediction(
         found=bool(answer.get("found")),
         answer=answer.get("answer", ""),
-        citations=tuple(c.get("text", "") for c in answer.get("citations", [])),
+        # a table row is cited by its text and by its cells as printed (an item may cross two cells)
+        citations=tuple((c.get("text", "") + "\n" + c.get("printed", "")).strip()
+                        for c in answer.get("citations", [])),
         units=tuple(fields.get("units") or ()),
         lead_units=tuple(fields.get("lead_units") or ()),
         lead_officials=tuple(fields.get("lead_officials") or ()),
@@ -114,7 +116,7 @@ class VanillaRAG:
         )
         self.chunks: list[str] = []
         for path in self.sources:
-            self.chunks.extend(splitter.split_text(read_path(path).text))
+            self.chunks.extend(splitter.split_text(read_path(path).text()))
         vectors = np.asarray(self.embedder.embed_passages(self.chunks), dtype=np.float32)
         self.index = faiss.IndexFlatIP(vectors.shape[1])
         self.index.add(vectors)

@@ -37,9 +37,10 @@ class Filters:
     officials: tuple[str, ...] = ()
     deadline: str | None = None
     kinds: tuple[str, ...] = ()
+    parts: tuple[tuple[str, str], ...] = ()  # (doc id, first section title): a part or annex of a document
 
     def active(self) -> bool:
-        return bool(self.doc_ids or self.units or self.officials or self.deadline or self.kinds)
+        return bool(self.doc_ids or self.units or self.officials or self.deadline or self.kinds or self.parts)
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,8 @@ class HybridIndex:
             keep &= np.isin(t.doc_code, [t.doc_codes[d] for d in filters.doc_ids if d in t.doc_codes])
         if filters.kinds:
             keep &= np.isin(t.kind_code, [t.kind_codes[k] for k in filters.kinds if k in t.kind_codes])
+        if filters.parts:
+            keep &= np.isin(t.part_code, [t.part_codes[p] for p in filters.parts if p in t.part_codes])
         units = {v for u in filters.units for v in self.unit_variants(u)}
         if units:
             # a variant matches a clause unit that equals or contains it (省发展改革委 in 省发展改革委、省能源局)
@@ -310,6 +313,12 @@ class HybridIndex:
         # in the order of each item's first matching clause, as the clauses are stored
         return [t.item_list[r] for r in item_rows[np.sort(first)]]
 
+    def clauses_matching(self, filters: Filters) -> list[Clause]:
+        """Every clause matching the filters, in document order."""
+        mask = self.mask(filters)
+        rows = range(len(self.clauses)) if mask is None else np.flatnonzero(mask)
+        return [self.clauses[int(r)] for r in rows]
+
 
 @dataclass(frozen=True)
 class _ClauseTables:
@@ -319,6 +328,8 @@ class _ClauseTables:
     doc_code: np.ndarray  # int32 per clause
     kind_codes: dict[str, int]
     kind_code: np.ndarray
+    part_codes: dict[tuple[str, str], int]
+    part_code: np.ndarray  # int32 per clause: its (document, first section title)
     item_list: list[Item]
     item_row: np.ndarray  # int32 per clause: its item in item_list (-1: none)
     by_unit: dict[str, np.ndarray]  # a clause's unit as written → the rows that name it
@@ -330,10 +341,12 @@ class _ClauseTables:
     def build(cls, clauses: Sequence[Clause], items: dict[str, Item]) -> _ClauseTables:
         doc_codes: dict[str, int] = {}
         kind_codes: dict[str, int] = {}
+        part_codes: dict[tuple[str, str], int] = {}
         item_index = {item_id: r for r, item_id in enumerate(items)}
         n = len(clauses)
         doc_code = np.empty(n, dtype=np.int32)
         kind_code = np.empty(n, dtype=np.int32)
+        part_code = np.empty(n, dtype=np.int32)
         item_row = np.empty(n, dtype=np.int32)
         by_unit: dict[str, list[int]] = {}
         by_official: dict[str, list[int]] = {}
@@ -341,6 +354,8 @@ class _ClauseTables:
         for row, clause in enumerate(clauses):
             doc_code[row] = doc_codes.setdefault(clause.doc_id, len(doc_codes))
             kind_code[row] = kind_codes.setdefault(clause.kind, len(kind_codes))
+            part = (clause.doc_id, clause.section[0] if clause.section else "")
+            part_code[row] = part_codes.setdefault(part, len(part_codes))
             r = item_index.get(clause.item_id, -1)
             item_row[row] = r
             for unit in dict.fromkeys(clause.units):
@@ -354,7 +369,7 @@ class _ClauseTables:
         def arrays(table: dict[str, list[int]]) -> dict[str, np.ndarray]:
             return {k: np.asarray(v, dtype=np.int32) for k, v in table.items()}
 
-        return cls(doc_codes, doc_code, kind_codes, kind_code, list(items.values()), item_row,
+        return cls(doc_codes, doc_code, kind_codes, kind_code, part_codes, part_code, list(items.values()), item_row,
                    arrays(by_unit), arrays(by_official), arrays(by_deadline), n)
 
     def rows_of(self, table: dict[str, np.ndarray], keys: Sequence[str]) -> np.ndarray:

@@ -109,6 +109,7 @@ def item_from_dict(d: dict[str, Any], intern: Interner | None = None) -> Item:
     d["investment"] = Investment(**d["investment"]) if d.get("investment") else None
     for key in ("project_code", "build_type", "progress"):
         d[key] = intern(d.get(key))
+    d["unit_roles"] = intern(tuple(intern.strings(r) for r in d.get("unit_roles", ())))
     return Item(**d)
 
 

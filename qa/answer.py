@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from corpus.deadlines import find_time_expressions
 from corpus.model import Clause, Document, Item, Target
 from corpus.normalize import normalize
 from index.hybrid import Filters, Hit, HybridIndex
+from qa.figures import asked_figure, kind_of_unit, why_not
 from qa.understand import Question
 
 NOT_FOUND = "未找到相关条目"
@@ -24,6 +26,7 @@ class Citation:
     text: str
     item_id: str
     score: float
+    printed: str = ""  # a table row as printed, cells in order (when it differs from text)
 
 
 @dataclass(frozen=True)
@@ -68,19 +71,22 @@ def cite(item: Item, document: Document | None, score: float) -> Citation:
         text=item.text,
         item_id=item.item_id,
         score=round(score, 5),
+        printed=item.printed,
     )
 
 
-def coverage(question: Question, hit: Hit, lexicon, tokenizer) -> float:
+def coverage(question: Question, hit: Hit, lexicon, tokenizer, ignore: frozenset[str] = frozenset()) -> float:
     """IDF-weighted share of the topic's tokens found in the hit's item and section.
 
     A rare word the corpus never uses ("火星") weighs most, so a question about something absent
     scores low even when its common words ("建设", "目标") match.
     """
-    tokens = [t for t in dict.fromkeys(tokenizer(question.topic)) if len(t) >= 2 or t.isdigit()]
+    haystack = (hit.item.norm + hit.clause.norm + "".join(hit.item.section)).lower()
+    # the words that named the document are not asked of the item (but count where it has them)
+    tokens = [t for t in dict.fromkeys(tokenizer(question.topic))
+              if (len(t) >= 2 or t.isdigit()) and not (t in ignore and t.lower() not in haystack)]
     if not tokens:
         return 0.0
-    haystack = (hit.item.norm + hit.clause.norm + "".join(hit.item.section)).lower()
     weights = {t: lexicon.idf(t) for t in tokens}
     total = sum(weights.values())
     found = sum(w for t, w in weights.items() if t in haystack)
@@ -91,18 +97,72 @@ def _join(names: tuple[str, ...]) -> str:
     return "、".join(names)
 
 
-def _target_phrase(targets: tuple[Target, ...], topic: str) -> Target | None:
-    """The target whose own words (the few characters before its number) best match the topic."""
+_ASKED_UNIT = re.compile(r"(?:多少|几)(万|亿|千|百)?([\u4e00-\u9fa5]{1,3}?)(?=[？?，。、的]|$|要|是|以|左右)")
+_YEAR = re.compile(r"((?:19|20)\d\d)\s*年")
+
+
+def _bigrams(text: str) -> set[str]:
+    return {text[i: i + 2] for i in range(len(text) - 1)}
+
+
+def pick_target(targets: tuple[Target, ...], question: str, preferred: tuple[Target, ...] = (),
+                kind: str | None = None) -> Target | None:
+    """The target the question asks for: the one of the year it names, in the unit it asks, whose words
+    (its phrase, and most the few characters before its number) share most with the question."""
     if not targets:
         return None
-    grams = {topic[i : i + 2] for i in range(len(topic) - 1)}
+    q = normalize(question)
+    grams = _bigrams(q)
+    # the year of the asked figure is in the clause that asks ("…表里，安亭镇2025年的任务量是多少"),
+    # not in the words that name the table ("按1996年招生计划表，广东的扩招任务是多少")
+    asking = next((c for c in re.split(r"[，,；;]", q) if re.search(r"多少|几|哪|什么", c)), q)
+    years = set(_YEAR.findall(asking))
+    asked_grams = {g for g in _bigrams(asking) if not g.isdigit()}
+    asked = _ASKED_UNIT.search(q)
+    asked_unit = (asked.group(1) or "") + asked.group(2) if asked else ""
 
-    def score(t: Target) -> tuple[int, int]:
+    def score(t: Target) -> tuple[float, int]:
         pos = t.text.find(t.value)
-        window = t.text[max(0, pos - 6) : pos] + t.unit
-        return (sum(1 for g in grams if g in window), sum(1 for g in grams if g in t.text))
+        # the words around the figure say what it counts: "完成不少于100万条模型微调语料"
+        end = pos + len(t.value) + len(t.unit)
+        window = t.text[max(0, pos - 8): pos] + t.unit + t.text[end: end + 8]
+        s = 2.0 * sum(1 for g in asked_grams if g in window) + 0.5 * sum(1 for g in grams if g in t.text)
+        if years:
+            if t.year in years or any(f"{y}年" in t.text[: max(pos, 0)] for y in years):
+                s += 12
+            elif t.year:
+                s -= 6
+        if asked_unit and t.unit and (t.unit.endswith(asked_unit) or asked_unit.endswith(t.unit)):
+            s += 3
+        if t in preferred:
+            s += 1
+        if kind and kind_of_unit(t.unit) == kind:
+            s += 4
+        return s, -targets.index(t)
 
     return max(targets, key=score)
+
+
+def pick_deadline(question: str, clause: Clause, item: Item) -> str | None:
+    """The deadline the question asks about: a table row's 完成时限; else, of the clause's time
+    expressions, the one whose surroundings share most with the question."""
+    if item.fields and item.deadline:
+        return item.deadline
+    text = normalize(clause.text)
+    found = [t for t in find_time_expressions(text) if t.is_deadline]
+    if not found:
+        return clause.deadline or item.deadline
+    grams = _bigrams(normalize(question))
+    years = set(_YEAR.findall(normalize(question)))
+
+    def score(t) -> tuple[float, int]:
+        around = text[max(0, t.start - 14): t.end + 14]
+        s = sum(1 for g in grams if g in around) + t.strength
+        if years and any(y in around for y in years):
+            s += 4
+        return s, -t.start
+
+    return re.sub(r"\s+", "", max(found, key=score).text)
 
 
 def _owner_sentence(subject: str, clause: Clause, item: Item, officials: tuple[str, ...] = ()) -> str:
@@ -178,6 +238,7 @@ def compose(
         else:
             text = f"{_owner_sentence(subject, clause, item)}；文件未列明牵头领导。{ref}"
     elif question.intent == "deadline":
+        fields = replace(fields, deadline=pick_deadline(question.text, clause, item))
         if fields.deadline:
             text = f"{subject}的完成时限为{fields.deadline}。{ref}"
         else:
@@ -192,7 +253,14 @@ def compose(
         name = item.text.split("。")[0]
         text = f"{name}{'，'.join(bits)}。{ref}"
     elif question.intent in ("target", "investment"):
-        target = _target_phrase(fields.targets, normalize(question.topic))
+        candidates = tuple(dict.fromkeys(clause.targets + item.targets))
+        asked = asked_figure(question.text)
+        target = pick_target(candidates, question.text, clause.targets, asked.kind)
+        missing = why_not(asked, target, candidates, clause.text + item.text)
+        if missing:
+            # the item found does not state the figure asked for: say so, never another figure instead
+            return Answer(question.text, question.intent, False, f"{NOT_FOUND}：{missing}。{ref}", fields,
+                          (citation,), reason=missing)
         if target:
             text = f"目标：{target.text}（{target_text(target)}）"
             others = [t for t in clause.targets if t != target and t.text != target.text]
@@ -217,37 +285,67 @@ def compose(
 _GENERIC = frozenset("工作 任务 事项 项目 哪些 重点 方面 内容 清单里 里面".split())
 
 
+_LEAD_LIST = re.compile(r"牵头(?!领导)|列第一位|列首位|主责")
+
+
+def _lists_leads(question: Question) -> bool:
+    """"X牵头哪些任务", "X作为牵头单位的工作": only the tasks X leads."""
+    return bool(_LEAD_LIST.search(normalize(question.text))) and not re.search(r"参与|配合|涉及", question.text)
+
+
 def list_answer(
     question: Question, index: HybridIndex, documents: dict[str, Document], tokenizer, lexicon,
-    doc_ids: tuple[str, ...] = (),
+    scope: Filters | None = None, ignore: frozenset[str] = frozenset(),
 ) -> Answer:
-    """Every item owned by the named official or unit, or every item of the named section."""
-    tokens = [t for t in dict.fromkeys(tokenizer(question.topic)) if len(t) >= 2 and t not in _GENERIC]
+    """Every task of the named official or unit (only those it leads when the question says 牵头), or
+    every item of the named section. A task whose clause groups belong to different units (十方面民生实事)
+    is listed by the group that matched, with that group's text."""
+    tokens = [t for t in dict.fromkeys(tokenizer(question.topic))
+              if len(t) >= 2 and t not in _GENERIC and t not in ignore]
 
     def context(item: Item) -> str:
         doc = documents.get(item.doc_id)
         return item.norm + "".join(item.section) + (normalize(doc.title) if doc else "")
 
-    items: list[Item] = []
+    scope = scope or Filters()
+    lines_of: dict[str, tuple[Item, list[Clause]]] = {}
     who = _join(question.officials or question.units)
-    if question.officials:
-        items = index.items_matching(Filters(officials=question.officials, doc_ids=doc_ids))
-    elif question.units:
-        items = index.items_matching(Filters(units=question.units, doc_ids=doc_ids))
+    if question.officials or question.units:
+        filters = (replace(scope, officials=question.officials) if question.officials
+                   else replace(scope, units=question.units))
+        leads_only = bool(question.units) and not question.officials and _lists_leads(question)
+        variants = {v for u in question.units for v in index.unit_variants(u)}
+        for clause in index.clauses_matching(filters):
+            if leads_only and not any(v == u or v in u for u in clause.lead_units for v in variants):
+                continue
+            item = index.items[clause.item_id]
+            lines_of.setdefault(item.item_id, (item, []))[1].append(clause)
+    items = [item for item, _ in lines_of.values()]
     if items and tokens:
         narrowed = [i for i in items if all(t in context(i) for t in tokens)]
         items = narrowed or items
-    if not who:
+    if not who and scope.parts:
+        # "重大改革清单有哪些改革事项": every item of the part the question names
+        items = index.items_matching(scope)
+        who = "、".join(dict.fromkeys(p for _, p in scope.parts))
+    elif not who:
         section, items = _named_section(question.phrases, index, documents)
         who = section
     if not items:
         return Answer(question.text, "list", False, NOT_FOUND, reason=f"没有找到{who or '问题所指'}的条目")
     lines = [f"{who}共涉及{len(items)}项："]
+    citations: list[Citation] = []
     for n, item in enumerate(items, start=1):
-        summary = re.split(r"[。；]", item.text)[0][:40]
-        lines.append(f"{n}. {summary}{item_ref(item, documents.get(item.doc_id))}")
-    citations = tuple(cite(i, documents.get(i.doc_id), 1.0) for i in items)
-    return Answer(question.text, "list", True, "\n".join(lines), AnswerFields(), citations)
+        doc = documents.get(item.doc_id)
+        clauses = lines_of.get(item.item_id, (item, []))[1]
+        # a clause group with units of its own is listed by itself, not by its whole item
+        own = bool(clauses) and all(c.units != item.units or c.lead_officials != item.lead_officials for c in clauses)
+        text = "".join(c.text for c in clauses) if own else item.text
+        summary = re.split(r"[。；\n]", text)[0][:40]
+        lines.append(f"{n}. {summary}{item_ref(item, doc)}")
+        citation = cite(item, doc, 1.0)
+        citations.append(replace(citation, text=text) if own else citation)
+    return Answer(question.text, "list", True, "\n".join(lines), AnswerFields(), tuple(citations))
 
 
 def covered_share(phrases: tuple[str, ...], title: str) -> float:

@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from corpus import DocumentError, ParsedDocument, bundled_sources, parse_file, parse_text, read_bytes
+from corpus import DocumentError, ParsedDocument, bundled_sources, parse_document, parse_file, read_bytes
 from corpus.aliases import load_aliases
 from corpus.config import Config
 from corpus.model import Item, Target
@@ -18,7 +18,8 @@ from corpus.normalize import normalize
 from index.hybrid import Filters, Hit, HybridIndex, build_index, update_index
 from index.store import IndexError_
 from qa.answer import NOT_FOUND, Answer, cite, compose, coverage, list_answer
-from qa.understand import Lexicon, document_places, understand
+from qa.scope import DocumentNames
+from qa.understand import Lexicon, understand
 
 _SAFE_DOC_ID = re.compile(r"^[0-9A-Za-z_\-\u4e00-\u9fff]{1,80}$")
 
@@ -83,12 +84,33 @@ def literally_in(query: str, hits: list[Hit]) -> bool:
                or needle in h.item.lead_officials for h in hits)
 
 
-def _documents_named(question: str, places: dict[str, frozenset[str]]) -> Filters | None:
-    """A filter to the documents of the place the question names ("辽宁…"), if it narrows them."""
-    named = {d for d, names in places.items() if any(n in question for n in names)}
-    if named and len(named) < len(places):
-        return Filters(doc_ids=tuple(sorted(named)))
-    return None
+def _documents_named(question: str, names: DocumentNames) -> tuple[Filters | None, str, tuple[str, ...]]:
+    """A filter to the documents (and parts) the question names (文号, place, title), the question without
+    the words that named them (inside its scope they say nothing), and those words."""
+    scope = names.named(question)
+    if not scope.doc_ids and not scope.parts:
+        return None, question, ()
+    rest = question
+    for span in sorted(scope.spans, key=len, reverse=True):
+        # a 文号's digits are no topic, nor is a long stretch of a title ("…加大激励支持力度的通知中");
+        # a short name may be the topic too ("“四大建设”联席会议统筹工作")
+        if span in rest and (re.search(r"〔|\[|（|\(", span)
+                             or re.match(r"(?:的?通知|的?意见|的?方案)?[中里内]", rest[rest.find(span) + len(span):])):
+            rest = rest.replace(span, " ")
+    return Filters(doc_ids=scope.doc_ids, parts=scope.parts), rest, scope.spans
+
+
+def _without_phrases(q, spans: tuple[str, ...]):
+    """The question's boost phrases without the words that named its document or part: inside the
+    scope every item shares them ("青浦建筑垃圾分工表中" would lift every row of the table alike)."""
+    if not spans:
+        return q
+    phrases: list[str] = []
+    for phrase in q.phrases:
+        for span in sorted(spans, key=len, reverse=True):
+            phrase = phrase.replace(span, " ")
+        phrases.extend(p for p in phrase.split() if len(p) >= 2)
+    return dataclasses.replace(q, phrases=tuple(phrases))
 
 
 @dataclass(frozen=True)
@@ -123,9 +145,16 @@ class PolicyQA:
         same_text: dict[str, tuple[Item, ...]] = {}
         for item in index.items.values():
             same_text[item.norm] = same_text.get(item.norm, ()) + (item,)
-        places = {d.doc_id: document_places(normalize(d.title), d.issuer) for d in index.documents}
+        parts: dict[str, set[str]] = {}
+        annexes: dict[tuple[str, str], str] = {}
+        for item in index.items.values():
+            part = item.section[0] if item.section else ""
+            parts.setdefault(item.doc_id, set()).add(part)
+            if item.annex:
+                annexes[(item.doc_id, part)] = item.annex
+        names = DocumentNames(list(index.documents), parts, annexes)
         # one reference swap: a reader sees the old state or the new one, never a mix
-        self._state = (index, lexicon, same_text, places)
+        self._state = (index, lexicon, same_text, names)
 
     @property
     def index(self) -> HybridIndex:
@@ -163,7 +192,7 @@ class PolicyQA:
     def ingest_bytes(self, data: bytes, doc_id: str, name: str = "") -> ParsedDocument:
         validate_doc_id(doc_id)
         source = read_bytes(data, self.config.max_upload_bytes)
-        parsed = parse_text(source.text, doc_id, name)
+        parsed = parse_document(source, doc_id, name)
         if not parsed.items:
             raise DocumentError("no numbered items found in this document: nothing to index")
         with self._writing():
@@ -193,20 +222,21 @@ class PolicyQA:
     def _ask(self, question: str, top_k: int, filters: Filters | None) -> tuple[Answer, tuple[str, ...]]:
         if self._state is None:
             raise IndexError_("the index is not loaded")
-        index, lexicon, same_text, places = self._state
-        q = understand(question, lexicon)
+        index, lexicon, same_text, names = self._state
         docs = {d.doc_id: d for d in index.documents}
+        asked, spans = question, ()
         if filters is None:
-            filters = _documents_named(normalize(question), places)
+            filters, asked, spans = _documents_named(normalize(question), names)
+        q = _without_phrases(dataclasses.replace(understand(asked, lexicon), text=question), spans)
         unknown = lexicon.unknown_names(normalize(question))
         if unknown:
             return Answer(question, q.intent, False, NOT_FOUND, reason=f"文件中没有关于{'、'.join(unknown)}的内容"), q.phrases
-        if q.intent == "list" and (filters is None or filters.doc_ids):
-            return list_answer(q, index, docs, index.tokenizer, lexicon, filters.doc_ids if filters else ()), q.phrases
+        if q.intent == "list" and (filters is None or filters.doc_ids or filters.parts):
+            return list_answer(q, index, docs, index.tokenizer, lexicon, filters), q.phrases
         hits = self._retrieve(index, q, filters, max(top_k, 5))
         if not hits:
             return Answer(question, q.intent, False, NOT_FOUND, reason="没有检索到任何条目"), q.phrases
-        best, support = self._best_supported(q, hits, lexicon, index)
+        best, support = self._best_supported(q, hits, lexicon, index, spans)
         if best:
             hits = [hits[best]] + hits[:best] + hits[best + 1 :]
         hits = hits[: max(top_k, 1)]
@@ -229,20 +259,23 @@ class PolicyQA:
         )
 
     @staticmethod
-    def _best_supported(q, hits: list[Hit], lexicon, index: HybridIndex) -> tuple[int, float]:
-        """Among the top five, the hit whose text supports the question best (by a clear margin)."""
-        supports = [coverage(q, h, lexicon, index.tokenizer) for h in hits[:5]]
+    def _best_supported(q, hits: list[Hit], lexicon, index: HybridIndex, spans: tuple[str, ...] = ()) -> tuple[int, float]:
+        """Among the top five, the hit whose text supports the question best (by a clear margin).
+        The words that named the document (`spans`) are not asked of the item."""
+        ignore = frozenset(t for span in spans for t in index.tokenizer(span))
+        supports = [coverage(q, h, lexicon, index.tokenizer, ignore) for h in hits[:5]]
         best = max(range(len(supports)), key=lambda i: (supports[i] > supports[0] + 0.15, supports[i], -i))
         return best, supports[best]
 
     def support(self, question: str) -> tuple[float, Hit | None]:
         """The support score ask() compares with the threshold (for calibration)."""
-        index, lexicon, _, places = self._state
-        q = understand(question, lexicon)
-        hits = self._retrieve(index, q, _documents_named(normalize(question), places), 5)
+        index, lexicon, _, names = self._state
+        filters, asked, spans = _documents_named(normalize(question), names)
+        q = _without_phrases(understand(asked, lexicon), spans)
+        hits = self._retrieve(index, q, filters, 5)
         if not hits:
             return 0.0, None
-        best, support = self._best_supported(q, hits, lexicon, index)
+        best, support = self._best_supported(q, hits, lexicon, index, spans)
         return support, hits[best]
 
     def search(self, query: str, filters: Filters | None = None, limit: int = 10) -> list[SearchResult]:

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from api.app import create_app
-from corpus import DocumentError, parse_text, read_bytes
+from corpus import DocumentError, parse_document, parse_text, read_bytes
 from corpus.config import Config
 from corpus.read import read_path
 from index.embedding_model import HashEmbedder
@@ -191,7 +191,7 @@ def test_parse_text_raises_only_document_error(text):
 def test_read_bytes_raises_only_document_error(prefix, body):
     try:
         source = read_bytes(prefix + body, 10_000)
-        parse_text(source.text, "fuzz")
+        parse_document(source, "fuzz")
     except DocumentError:
         pass
 
@@ -228,7 +228,7 @@ def test_whitespace_noise_does_not_change_the_items(path):
     """Item numbers, sections, units, officials and deadlines never change; the matching text and the
     targets do not change either, unless spaces inside a line are widened: "１２ ６亿吨" is a decimal
     point lost in PDF extraction (12.6), "１２  ６亿吨" is not repaired (see docs/reliability.md)."""
-    text = read_path(path).text
+    text = read_path(path).text()
     expected = {flag: _signature(parse_text(text, "doc"), flag) for flag in (False, True)}
     assert expected[False]
 

@@ -34,10 +34,13 @@ class TestLiaoning:
     def test_units(self, liaoning):
         second = liaoning.items[1]
         assert second.units == ("各市政府", "省卫生健康委")
-        assert second.lead_units == ("各市政府",)
+        # the document states no rule on who leads: two units share the task, neither is its lead
+        assert second.lead_units == ()
         seventh = liaoning.items[6]
         assert seventh.units[-1] == "人民银行沈阳分行"  # a trailing 等 is not part of the name
-        assert seventh.lead_units == ("省财政厅",)
+        assert seventh.lead_units == ()
+        alone = next(i for i in liaoning.items if i.units == ("省文化和旅游厅",))
+        assert alone.lead_units == ("省文化和旅游厅",)  # a unit responsible alone leads its task
 
     def test_numbering_continues_across_headings(self, liaoning):
         assert liaoning.items[3].item_no == "(四)"

@@ -27,6 +27,7 @@ from api.schemas import (
     IngestResponse,
     ItemOut,
     OfficialOut,
+    ReportOut,
     SearchResponse,
     UnitOut,
 )
@@ -99,6 +100,12 @@ def _size(n: int) -> str:
 
 def _same(a: str | None, b: str | None) -> bool:
     return a is not None and b is not None and hmac.compare_digest(a.encode(), b.encode())
+
+
+def _report(report) -> ReportOut | None:
+    from dataclasses import asdict
+
+    return None if report is None else ReportOut(**{**asdict(report), "warning_samples": list(report.warning_samples)})
 
 
 def create_app(config: Config, service: PolicyQA | None = None, load: bool = True) -> FastAPI:
@@ -232,7 +239,7 @@ def create_app(config: Config, service: PolicyQA | None = None, load: bool = Tru
         for item in s.index.items.values():
             counts[item.doc_id] = counts.get(item.doc_id, 0) + 1
         return [DocumentOut(doc_id=d.doc_id, title=d.title, number=d.number, issuer=d.issuer, date=d.date,
-                            items=counts.get(d.doc_id, 0)) for d in s.index.documents]
+                            items=counts.get(d.doc_id, 0), report=_report(d.report)) for d in s.index.documents]
 
     @app.get("/units", response_model=list[UnitOut], dependencies=[Depends(read_access)])
     def units() -> list[UnitOut]:
@@ -268,7 +275,8 @@ def create_app(config: Config, service: PolicyQA | None = None, load: bool = Tru
             raise
         return IngestResponse(doc_id=chosen, title=parsed.document.title, items=len(parsed.items),
                               clauses=len(parsed.clauses),
-                              warnings=[f"line {w.line}: {w.message}" for w in parsed.warnings])
+                              warnings=[f"{w.where}: {w.message}" for w in parsed.warnings],
+                              report=_report(parsed.document.report))
 
     @app.delete("/documents/{doc_id}", dependencies=[Depends(write_access)],
                 responses={404: {"model": ErrorResponse}, 422: {"model": ErrorResponse}})

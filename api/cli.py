@@ -12,10 +12,34 @@ def _print_json(obj: object) -> None:
     print(json.dumps(obj, ensure_ascii=False))
 
 
+def _print_blocks(path: str) -> None:
+    """The blocks a document was read into, flattened tables rebuilt: what the parser saw."""
+    from corpus.blocks import Table
+    from corpus.flattened import rebuild_flattened
+    from corpus.read import read_path
+
+    source = read_path(path)
+    print(f"# {source.kind}  title={source.meta.title!r} number={source.meta.number!r} date={source.meta.date!r}")
+    for block in rebuild_flattened(source.blocks):
+        where = block.location.describe()
+        if isinstance(block, Table):
+            kind = "table (rebuilt from paragraphs)" if block.flattened else "table"
+            print(f"[{where}] {kind}: {len(block.rows)} rows")
+            for row in block.rows:
+                mark = "H " if row.header else ("G " if row.group else "  ")
+                cells = " | ".join(("^" if c.inherited else "") + c.text[:30] for c in row.cells)
+                print(f"    {mark}{cells}")
+        else:
+            print(f"[{where}] {type(block).__name__.lower()}: {block.text[:100]}")
+
+
 def cmd_parse(args: argparse.Namespace) -> int:
     from corpus import DocumentError, parse_file
 
     try:
+        if args.blocks:
+            _print_blocks(args.file)
+            return 0
         parsed = parse_file(args.file, args.doc_id)
     except DocumentError as exc:
         print(f"policyqa parse: {args.file}: {exc}", file=sys.stderr)
@@ -27,13 +51,16 @@ def cmd_parse(args: argparse.Namespace) -> int:
         for item in parsed.items:
             _print_json(item.to_dict())
     for warning in parsed.warnings:
-        print(f"warning: line {warning.line}: {warning.message}", file=sys.stderr)
+        print(f"warning: {warning.where}: {warning.message}", file=sys.stderr)
     doc = parsed.document
     print(
         f"{doc.doc_id}: {doc.title} {doc.number or ''} — {len(parsed.items)} items, "
         f"{len(parsed.clauses)} clauses, {len(parsed.warnings)} warnings",
         file=sys.stderr,
     )
+    if doc.report is not None:
+        for line in doc.report.lines():
+            print(line, file=sys.stderr)
     return 0
 
 
@@ -61,6 +88,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--doc-id", help="document id (default: the file name)")
     p.add_argument("--clauses", action="store_true", help="print clause-level chunks instead of items")
+    p.add_argument("--blocks", action="store_true",
+                   help="print the blocks the document was read into (paragraphs, tables, merged cells)")
 
     p = sub.add_parser("build", help="build the model (if missing) and the index of the bundled corpus")
     p.add_argument("--corpus", nargs="*", help="document files (default: the bundled corpus)")

@@ -124,8 +124,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(f"policyqa ingest: {path}: {exc}", file=sys.stderr)
         return 2
     for w in parsed.warnings:
-        print(f"warning: line {w.line}: {w.message}", file=sys.stderr)
+        print(f"warning: {w.where}: {w.message}", file=sys.stderr)
     print(f"{parsed.document.doc_id}: {len(parsed.items)} items, {len(parsed.clauses)} clauses indexed")
+    if parsed.document.report is not None:
+        for line in parsed.document.report.lines():
+            print(line)
     return 0
 
 

@@ -115,6 +115,22 @@ class ItemOut(BaseModel):
     ref: str
 
 
+class ReportOut(BaseModel):
+    """What the parse found in a document (corpus.report.ParseReport)."""
+
+    items: int
+    with_units: int
+    with_lead_units: int
+    with_deadline: int
+    with_targets: int
+    table_rows: int
+    tables: int
+    source: str
+    warnings: int
+    warning_samples: list[str]
+    verdict: str | None
+
+
 class DocumentOut(BaseModel):
     doc_id: str
     title: str
@@ -122,6 +138,7 @@ class DocumentOut(BaseModel):
     issuer: str | None
     date: str | None
     items: int
+    report: ReportOut | None = None
 
 
 class UnitOut(BaseModel):
@@ -136,6 +153,7 @@ class IngestResponse(BaseModel):
     items: int
     clauses: int
     warnings: list[str]
+    report: ReportOut | None = None
 
 
 class OfficialOut(BaseModel):

@@ -46,3 +46,67 @@ def load_aliases(path: str | Path | None = None) -> AliasTable:
     else:
         text = Path(path).read_text(encoding="utf-8")
     return parse_aliases(text)
+
+
+# ----- aliases derived from the units a corpus names ------------------------------------------------
+_LEVELS = ("自治区", "省", "市", "区", "县", "州", "盟", "旗")
+_CENTRAL = ("国家", "国务院", "中国", "中央", "全国", "中华", "最高")
+
+
+def load_alias_rules(path: str | Path | None = None) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """How names are shortened (corpus/data/alias_rules.tsv): (part of a full name, its short forms)."""
+    if path is None:
+        text = resources.files("corpus").joinpath("data/alias_rules.tsv").read_text(encoding="utf-8")
+    else:
+        text = Path(path).read_text(encoding="utf-8")
+    rules: list[tuple[str, tuple[str, ...]]] = []
+    for raw in text.splitlines():
+        if raw.strip() and not raw.startswith("#"):
+            full, *shorts = [w.strip() for w in raw.split("\t") if w.strip()]
+            rules.append((full, tuple(shorts)))
+    return tuple(sorted(rules, key=lambda r: -len(r[0])))
+
+
+def document_level(issuer: str | None, title: str = "") -> str | None:
+    """The government level a document speaks for ("区" for 上海市静安区发展和改革委员会), None for the
+    central government or when unknown."""
+    text = (issuer or "") or title
+    if not text or text.startswith(_CENTRAL):
+        return None
+    found = [(text.rfind(level), level) for level in ("区", "县", "市", "州", "省", "自治区") if level in text]
+    return max(found)[1] if found else None
+
+
+def name_variants(unit: str, rules: tuple[tuple[str, tuple[str, ...]], ...]) -> set[str]:
+    """The short and long forms of a unit's name the rules give (省人力资源社会保障厅 → 省人社厅 …)."""
+    out = {unit}
+    for full, shorts in rules:
+        for name in list(out):
+            if full in name:
+                out.update(name.replace(full, short) for short in shorts)
+    return out
+
+
+def derive_aliases(units: dict[str | None, set[str]], base: AliasTable | None = None,
+                   rules: tuple[tuple[str, tuple[str, ...]], ...] | None = None) -> AliasTable:
+    """The alias table of a corpus: the user's table, the central departments' distinctive names, and
+    for every unit it names (keyed by the level of its document) the variants the rules give. A unit
+    written without its level (教育厅 in a province's document) also gets its level's forms (省教育厅)."""
+    from corpus.units import central_units
+
+    rules = load_alias_rules() if rules is None else rules
+    lines: list[set[str]] = [set(g) for g in (base or load_aliases()).groups]
+    for names in central_units():
+        # a short form such as 统计局 or 发展改革委 is also a local unit's: only distinctive names alias
+        lines.append({n for n in names if n.startswith(_CENTRAL) or n.endswith(("部", "署", "总局", "总社"))})
+    for level, names in units.items():
+        for unit in names:
+            variants = name_variants(unit, rules)
+            bare = not unit.startswith(_LEVELS + _CENTRAL + ("各",)) and len(unit) >= 3
+            # a bare name takes its document's level forms; used at several levels (财政局 in a city's and
+            # a district's document) it links them, which a question's document scope then tells apart
+            if level and bare:
+                variants |= {level + v for v in variants}
+            if len(variants) > 1:
+                lines.append(variants)
+    return parse_aliases("\n".join("\t".join(sorted(g)) for g in lines if g))

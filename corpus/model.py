@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from corpus.report import ParseReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +39,7 @@ class Document:
     date: str | None = None  # ISO yyyy-mm-dd where the day is known
     source: str = ""
     checksum: str = ""
+    report: ParseReport | None = None  # what the parse found (corpus.report)
 
 
 @dataclass(frozen=True, slots=True)  # slots: 100,000 items without a __dict__ each

@@ -7,6 +7,7 @@ the items after them, prose and tables alike.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from pathlib import Path
@@ -22,6 +23,7 @@ from corpus.normalize import is_page_number, strip_garbage
 from corpus.prose import build_tree, split_collapsed
 from corpus.prose_items import ProseItems
 from corpus.read import DocumentError, read_path, read_string
+from corpus.report import parse_report
 from corpus.table_items import TableItems, structured_table
 from corpus.tables import parse_tables
 
@@ -99,6 +101,8 @@ def parse_document(doc: BlockDocument, doc_id: str, source: str = "", attributor
     clauses = prose.clauses + rows.clauses
     if not items:
         warnings.append(ParseWarning(0, "no numbered items found: is this a 责任分解 / 工作要点 document?"))
+    report = parse_report(tuple(items), tuple(warnings), len(tables), doc.kind)
+    document = dataclasses.replace(document, report=report)
     return ParsedDocument(document=document, items=tuple(items), clauses=tuple(clauses), warnings=tuple(warnings))
 
 

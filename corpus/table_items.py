@@ -181,7 +181,9 @@ class TableItems:
                 parts = [v for _, v in rest]
             text = name + ("：" + _join_cells(parts) if parts else "")
             if by_role.get("progress"):
-                text += "。2023年形象进度：" + by_role["progress"] if "2023" in " ".join(table.header) else "。形象进度：" + by_role["progress"]
+                label = next((re.sub(r"\s+", "", h) for h, r in zip(table.header, roles, strict=False)
+                              if r == "progress"), "形象进度")
+                text += f"。{label}：" + by_role["progress"]
             norm = normalize(text)
             section = tuple(s for s in (tidy(table.title), tidy(row.group) if row.group else None) if s)
             fields = tuple((h, values[i]) for i, h in enumerate(table.header) if h)

@@ -102,6 +102,17 @@ def _shared_fields(d: dict[str, Any], intern: Interner) -> dict[str, Any]:
     return d
 
 
+def document_from_dict(d: dict[str, Any]) -> Document:
+    from corpus.report import ParseReport
+
+    d = dict(d)
+    report = d.pop("report", None)
+    if report:
+        report["warning_samples"] = tuple(report.get("warning_samples", ()))
+        d["report"] = ParseReport(**report)
+    return Document(**d)
+
+
 def item_from_dict(d: dict[str, Any], intern: Interner | None = None) -> Item:
     intern = intern or Interner()
     d = _shared_fields(d, intern)
@@ -312,7 +323,7 @@ def read_manifest(index_dir: Path) -> dict[str, Any]:
 def load_records(folder: Path) -> tuple[list[Document], list[Item], list[Clause]]:
     """Documents, items and clauses of an index folder; repeated values are shared, not copied."""
     intern = Interner()
-    documents = [Document(**d) for d in _iter_jsonl(folder / "documents.jsonl")]
+    documents = [document_from_dict(d) for d in _iter_jsonl(folder / "documents.jsonl")]
     items = [item_from_dict(d, intern) for d in _iter_jsonl(folder / "items.jsonl")]
     clauses = [clause_from_dict(d, intern) for d in _iter_jsonl(folder / "clauses.jsonl")]
     return documents, items, clauses

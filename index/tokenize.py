@@ -24,6 +24,11 @@ class ChineseTokenizer:
         for word in self.user_words:
             self._jieba.add_word(word, freq=2000)
 
+    def is_word(self, token: str) -> bool:
+        """A dictionary word (or a code like PM10), not a fragment the HMM cut out of unknown text."""
+        self._jieba.check_initialized()
+        return bool(re.search(r"[a-z0-9]", token.lower())) or self._jieba.FREQ.get(token, 0) > 0
+
     def __call__(self, text: str) -> list[str]:
         norm = normalize(text).lower()
         tokens = []

@@ -9,7 +9,7 @@ from corpus.deadlines import find_time_expressions
 from corpus.model import Clause, Document, Item, Target
 from corpus.normalize import normalize
 from index.hybrid import Filters, Hit, HybridIndex
-from qa.figures import asked_figure, kind_of_unit, why_not
+from qa.figures import asked_figure, asked_object, kind_of_unit, missing_words, why_not
 from qa.understand import Question
 
 NOT_FOUND = "未找到相关条目"
@@ -203,20 +203,35 @@ def target_text(t: Target) -> str:
 
 
 def compose(
-    question: Question, hits: list[Hit], documents: dict[str, Document], same_text: tuple[Item, ...] = ()
+    question: Question, hits: list[Hit], documents: dict[str, Document], same_text: tuple[Item, ...] = (),
+    variants=None, tokenizer=None,
 ) -> Answer:
     """An answer from the top hit's fields, each claim followed by its citation.
 
-    `same_text` are other items printed with exactly the same text (a task listed under two
-    leaders): their lead officials are the task's too, and they are cited as well.
+    `same_text` are other items printed with exactly the same text (a task printed under two leaders).
+    A question naming one of the leaders is answered from that leader's copy; one naming neither gets
+    both leaders, each copy cited. `variants(unit)` gives a unit's aliases (for premise checks).
     """
     top = hits[0]
     item, clause = top.item, top.clause
     twins = tuple(i for i in same_text if i.units == item.units and i.item_id != item.item_id)
+    if twins and question.officials:
+        copies = (item, *twins)
+        named = [c for c in copies if set(question.officials) & set(c.lead_officials)]
+        if named:
+            # "徐文光常务副省长牵头的X…": that leader's copy, cited first; the other copy is someone else's
+            chosen = named[0]
+            if chosen is not item:
+                clause = next((c for c in hits if c.item.item_id == chosen.item_id), top).clause \
+                    if any(h.item.item_id == chosen.item_id for h in hits) else clause
+                item = chosen
+            twins = ()
     doc = documents.get(item.doc_id)
     citation = cite(item, doc, top.score)
     subject = _subject(question, top)
     officials = clause.lead_officials or item.lead_officials
+    if item.item_id != top.item.item_id and clause.item_id != item.item_id:
+        officials = item.lead_officials
     for twin in twins:
         officials = tuple(dict.fromkeys(officials + twin.lead_officials))
     fields = AnswerFields(
@@ -244,19 +259,13 @@ def compose(
         else:
             text = f"{subject}在文件中未列明完成时限，{_owner_sentence('该项', clause, item)}。{ref}"
     elif question.intent == "investment" and item.investment:
-        inv = item.investment
-        bits = []
-        if inv.total_text:
-            bits.append(f"总投资{inv.total_text}亿元" if inv.total is not None else f"总投资{inv.total_text}")
-        if inv.planned_text:
-            bits.append(f"2023年计划投资{inv.planned_text}亿元" if inv.planned is not None else f"2023年计划投资{inv.planned_text}")
-        name = item.text.split("。")[0]
-        text = f"{name}{'，'.join(bits)}。{ref}"
+        text, missing = _investment_answer(question, item)
+        if missing:
+            return Answer(question.text, question.intent, False, f"{NOT_FOUND}：{missing}。{ref}", fields,
+                          (citation,), reason=missing)
+        text += ref
     elif question.intent in ("target", "investment"):
-        candidates = tuple(dict.fromkeys(clause.targets + item.targets))
-        asked = asked_figure(question.text)
-        target = pick_target(candidates, question.text, clause.targets, asked.kind)
-        missing = why_not(asked, target, candidates, clause.text + item.text)
+        target, missing = figure_for(question, clause, item, tokenizer)
         if missing:
             # the item found does not state the figure asked for: say so, never another figure instead
             return Answer(question.text, question.intent, False, f"{NOT_FOUND}：{missing}。{ref}", fields,
@@ -269,10 +278,13 @@ def compose(
             text += f"。{ref}"
         else:
             text = f"{clause.text.strip()}{ref}"
+    elif question.intent == "owner" and question.premise:
+        text = _premise_answer(question, subject, clause, item, officials, variants) + ref
     elif question.intent == "owner":
         text = f"{_owner_sentence(subject, clause, item, officials)}。{ref}"
     else:
         text = f"{clause.text.strip()}（{_owner_sentence('该项', clause, item, officials)}）。{ref}"
+    text = _with_also(question, text, ref, subject, clause, item, officials, fields)
     citations = [citation] + [cite(t, documents.get(t.doc_id), top.score) for t in twins]
     seen = {item.item_id} | {t.item_id for t in twins}
     for hit in hits[1:]:
@@ -280,6 +292,96 @@ def compose(
             seen.add(hit.item.item_id)
             citations.append(cite(hit.item, documents.get(hit.item.doc_id), hit.score))
     return Answer(question.text, question.intent, True, text, fields, tuple(citations))
+
+
+def figure_for(question: Question, clause: Clause, item: Item, tokenizer=None) -> tuple[Target | None, str | None]:
+    """The target a figure question asks for in this clause and item, or why they do not state it: no
+    figure of the asked kind or year, or a figure of something else (PM2.5 for PM10, 煤电 for 核电)."""
+    candidates = tuple(dict.fromkeys(clause.targets + item.targets))
+    asked = asked_figure(question.text)
+    target = pick_target(candidates, question.text, clause.targets, asked.kind)
+    missing = why_not(asked, target, candidates, clause.text + item.text)
+    if missing is None and target is not None and tokenizer is not None:
+        text = normalize(question.text)
+        for span in sorted((*question.scope, *question.units, *item.units), key=len, reverse=True):
+            text = text.replace(normalize(span), " ")
+        sentence = next((s for s in re.split(r"[。；;\n]", item.text) if target.value in normalize(s)), clause.text)
+        lacking = missing_words(asked_object(text), sentence + "".join(item.section) + "".join(item.units),
+                                tokenizer)
+        if lacking and not all(w in normalize(item.text) for w in lacking):
+            missing = f"该条目没有关于“{'、'.join(lacking)}”的数值"
+    return target, missing
+
+
+def _column_label(item: Item, role_words: tuple[str, ...], default: str) -> tuple[str, str]:
+    """(label, unit) of a table column from its header as printed: ("2023年计划投资", "亿元")."""
+    for header, _ in item.fields:
+        h = re.sub(r"\s+", "", header)
+        if any(w in h for w in role_words):
+            unit = re.search(r"[（(]([^）)]+)[）)]", h)
+            return re.sub(r"[（(][^）)]*[）)]", "", h), unit.group(1) if unit else ""
+    return default, ""
+
+
+def _investment_answer(question: Question, item: Item) -> tuple[str, str | None]:
+    """A project row's investment figures, its build type and progress; or why the asked figure is absent
+    ("总投资待核定", a row with no 总投资 column)."""
+    inv = item.investment
+    q = normalize(question.text)
+    total_label, total_unit = _column_label(item, ("总投资",), "总投资")
+    planned_label, planned_unit = _column_label(item, ("计划投资", "年度投资"), "计划投资")
+    asks_total = "总投资" in q
+    asks_planned = bool(re.search(r"计划投资|年度投资|今年.*投资|投资计划", q)) and not asks_total
+    if asks_total and inv.total is None:
+        return "", f"该项目{total_label}{inv.total_text or '未列明'}，文件没有列出数额"
+    if asks_planned and inv.planned is None:
+        return "", f"该项目{planned_label}{inv.planned_text or '未列明'}，文件没有列出数额"
+    bits = []
+    if inv.total_text:
+        bits.append(f"{total_label}{inv.total_text}{total_unit}" if inv.total is not None else f"{total_label}{inv.total_text}")
+    if inv.planned_text:
+        bits.append(f"{planned_label}{inv.planned_text}{planned_unit}" if inv.planned is not None
+                    else f"{planned_label}{inv.planned_text}")
+    if item.build_type:
+        bits.append(f"{item.build_type}项目")
+    if item.progress:
+        label, _ = _column_label(item, ("进度",), "形象进度")
+        bits.append(f"{label}：{item.progress}")
+    name = item.text.split("。")[0].split("：")[0]
+    return f"{name}{'，'.join(bits)}。", None
+
+
+def _premise_answer(question: Question, subject: str, clause: Clause, item: Item, officials, variants) -> str:
+    """"X是省发改委负责吗？": yes or no, and the document's own units either way."""
+    units = clause.units or item.units
+    names = (lambda u: {u}) if variants is None else variants
+    asked = [u for u in question.premise if not any(v == w or v in w for v in names(u) for w in units)]
+    owner = _owner_sentence(subject, clause, item, officials)
+    if not asked:
+        return f"是的。{owner}。"
+    return f"不是。{owner}；文件所列单位中没有{_join(tuple(asked))}。"
+
+
+def _with_also(question: Question, text: str, ref: str, subject: str, clause: Clause, item: Item, officials,
+               fields: AnswerFields) -> str:
+    """A question that asks two things ("…达到多少？由哪个部门负责？") gets both, from the same item."""
+    extra: list[str] = []
+    for intent in question.also:
+        if intent == "owner":
+            extra.append(_owner_sentence("该项", clause, item, officials))
+        elif intent == "deadline":
+            deadline = pick_deadline(question.text, clause, item)
+            extra.append(f"完成时限为{deadline}" if deadline else "文件未列明完成时限")
+        elif intent == "lead_official":
+            extra.append(f"牵头领导为{_join(officials)}" if officials else "文件未列明牵头领导")
+        elif intent == "target":
+            target = pick_target(tuple(dict.fromkeys(clause.targets + item.targets)), question.text, clause.targets)
+            if target:
+                extra.append(f"目标：{target.text}（{target_text(target)}）")
+    if not extra:
+        return text
+    body = text[: -len(ref)] if ref and text.endswith(ref) else text
+    return body.rstrip("。") + "；" + "；".join(extra) + "。" + ref
 
 
 _GENERIC = frozenset("工作 任务 事项 项目 哪些 重点 方面 内容 清单里 里面".split())
@@ -309,7 +411,10 @@ def list_answer(
 
     scope = scope or Filters()
     lines_of: dict[str, tuple[Item, list[Clause]]] = {}
-    who = _join(question.officials or question.units)
+    asked = normalize(question.text)
+    literal = [u for u in question.units if u in asked]
+    literal = [u for u in literal if not any(u != v and u in v for v in literal)]
+    who = _join(question.officials or tuple(literal) or question.units)
     if question.officials or question.units:
         filters = (replace(scope, officials=question.officials) if question.officials
                    else replace(scope, units=question.units))

@@ -83,3 +83,49 @@ def why_not(asked: AskedFigure, target: Target | None, targets: tuple[Target, ..
         if have and have != asked.kind:
             return "该条目未列出所问的数值"
     return None
+
+
+# the words that ask for a figure, and the verbs that lead to them ("要达到多少", "新建多少个")
+_QUANTITY = re.compile(
+    r"(?:要|应|须|将|可以|可|能|力争|计划|预计|原则上)?(?:达到|突破|超过|低于|高于|不低于|不少于|不超过|不小于|控制在|提高到|"
+    r"提升到|增加到|扩大到|增长|下降|减少|新增|新建|建成|完成|开行|培育|打造|实现|申请|给予|安排|补建|增建|发放)?"
+    r"(?:多少|几)")
+_BOUNDARY = re.compile(r".*(?:要求|提出|规定|明确|中|里|把|对|为|在|按照|根据|，|,)")
+_GENERIC = frozenset(
+    "多少 今年 全年 年度 目标 要求 力争 计划 达到 突破 超过 提高 增加 增长 下降 完成 新增 新建 建成 规模 数量 总量 标准 "
+    "累计 其中 一共 总共 分别 实现 主要 重点 任务 工作 要 共 个 年 项 的 是 多大 多长 多高 最高 最多 最少 至少 以上 以下 "
+    "原则上 原则 一般 应当 应 可以 可 能 需要 需 将 已 建设 开展 推进 加快 个人 人员 企业 单位 群众 职工 对象".split())
+
+
+def asked_object(question: str) -> str:
+    """What the figure is of: the words right before the asking word ("农村居民人均可支配收入要达到多少")
+    and right after it ("多少创业担保贷款")."""
+    q = normalize(question)
+    m = _QUANTITY.search(q)
+    if not m:
+        return ""
+    before = q[: m.start()]
+    b = _BOUNDARY.match(before)
+    before = before[b.end():] if b else before
+    after = re.match(r"(?:[万亿千百]?[\u4e00-\u9fa5]{0,2}?)?([\u4e00-\u9fa5]{2,8}?)(?:[？?，,。]|$)", q[m.end():])
+    return before[-16:] + " " + (after.group(1) if after else "")
+
+
+def missing_words(obj: str, sentence: str, tokenizer) -> list[str]:
+    """The object's contrasting words that the cited text lacks: a word it lacks right before words it
+    has — 核电 before 装机 against "清洁煤电装机", PM10 before 平均浓度 against "PM2.5平均浓度", 农村居民 before
+    人均 against "居民人均可支配收入"."""
+    text = normalize(sentence).lower()
+    low = obj.lower()
+    out: list[str] = []
+    for token in dict.fromkeys(tokenizer(obj)):
+        t = token.strip().lower()
+        if len(t) < 2 or t in _GENERIC or t.isdigit() or re.fullmatch(r"(?:19|20)\d\d年?", t) or t in text:
+            continue
+        if hasattr(tokenizer, "is_word") and not tokenizer.is_word(t):
+            continue  # a fragment of the question ("差要"), not a word of it
+        at = low.find(t)
+        following = low[at + len(t): at + len(t) + 2]
+        if len(following) == 2 and re.fullmatch(r"[\u4e00-\u9fa5a-z0-9]{2}", following) and following in text:
+            out.append(obj[at: at + len(t)])
+    return [w for w in out if not any(w != v and w in v for v in out)]

@@ -65,17 +65,6 @@ def _runs(question: str, title: str) -> list[str]:
     return [run for _, run in _runs_at(question, title)]
 
 
-def _covered(question: str, title: str) -> set[int]:
-    """Positions of the question inside runs of two or more characters that the title contains."""
-    covered: set[int] = set()
-    for i in range(len(question) - 1):
-        for j in range(len(question), i + 1, -1):
-            if question[i:j] in title:
-                covered.update(range(i, j))
-                break
-    return covered
-
-
 class DocumentNames:
     """How each loaded document can be named in a question."""
 
@@ -109,8 +98,7 @@ class DocumentNames:
         scores: dict[tuple[str, str], int] = {}
         for key, title in candidates.items():
             siblings = [t for k, t in candidates.items() if k[0] == key[0]]
-            doc_title = self.titles.get(key[0], "")
-            named_doc = _covered(question, doc_title)  # characters that name the document itself
+            doc_runs = _runs_at(question, self.titles.get(key[0], ""))
             total = 0
             kept: list[str] = []
             for start, run in _runs_at(question, title):
@@ -118,11 +106,12 @@ class DocumentNames:
                 shared = sum(run in t for t in candidates.values())
                 if shared_in_doc >= len(siblings) or shared > max(2, len(candidates) // 3):
                     continue
-                # the run must add words of its own to those naming the document ("公园城市指" adds 指)
-                new = "".join(ch for k, ch in enumerate(run) if start + k not in named_doc)
-                core = _LIGHT.sub("", new)
-                if len(core) >= 2:
-                    total += len(core)
+                # the run must say more than a run of the document's title over the same words: "公园城市指"
+                # adds one character to 公园城市; "2023年重点工作责任分解" is a part, more than 重点工作责任分解
+                overlap = max((min(start + len(run), s + len(r)) - max(start, s) for s, r in doc_runs), default=0)
+                core = _LIGHT.sub("", run)
+                if len(core) - max(overlap, 0) >= 2:
+                    total += len(core) + (1 if title.startswith(run) else 0)
                     kept.append(run)
             # a part is named as a place to look in: "分工表中", "今后五年目标任务里", "在附件3"
             located = any(_LOCATIVE.match(question, question.find(run) + len(run)) or
@@ -133,7 +122,7 @@ class DocumentNames:
         if not scores:
             return ()
         best = max(scores.values())
-        return tuple(sorted(k for k, v in scores.items() if v >= 0.7 * best))
+        return tuple(sorted(k for k, v in scores.items() if v >= best))
 
     def _annexes_named(self, question: str, doc_ids: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
         """Parts named by their annex label: "附件3…", "附表中…", "附4"."""

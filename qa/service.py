@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from corpus import DocumentError, ParsedDocument, bundled_sources, parse_document, parse_file, read_bytes
-from corpus.aliases import load_aliases
+from corpus.aliases import derive_aliases, document_level, load_aliases
 from corpus.config import Config
 from corpus.model import Item, Target
 from corpus.normalize import normalize
 from index.hybrid import Filters, Hit, HybridIndex, build_index, update_index
 from index.store import IndexError_
-from qa.answer import NOT_FOUND, Answer, cite, compose, coverage, list_answer
+from qa.answer import NOT_FOUND, Answer, cite, compose, coverage, figure_for, list_answer
 from qa.scope import DocumentNames
 from qa.understand import Lexicon, understand
 
@@ -140,7 +140,15 @@ class PolicyQA:
 
     def _install(self, index: HybridIndex) -> None:
         # item token counts come stored with the index (counted at build); an older index is counted here
-        lexicon = Lexicon.from_items(index.items.values(), self.aliases, index.tokenizer,
+        # aliases derived from the units this corpus names (省人社厅 for 省人力资源社会保障厅, 区发改委 for a
+        # district document's 发展改革委), on top of the user's table
+        levels = {d.doc_id: document_level(d.issuer, d.title) for d in index.documents}
+        by_level: dict[str | None, set[str]] = {}
+        for item in index.items.values():
+            by_level.setdefault(levels.get(item.doc_id), set()).update(item.units)
+        aliases = derive_aliases(by_level, self.aliases)
+        index.aliases = aliases
+        lexicon = Lexicon.from_items(index.items.values(), aliases, index.tokenizer,
                                      [d.title for d in index.documents], item_df=index.item_df)
         same_text: dict[str, tuple[Item, ...]] = {}
         for item in index.items.values():
@@ -227,7 +235,7 @@ class PolicyQA:
         asked, spans = question, ()
         if filters is None:
             filters, asked, spans = _documents_named(normalize(question), names)
-        q = _without_phrases(dataclasses.replace(understand(asked, lexicon), text=question), spans)
+        q = _without_phrases(dataclasses.replace(understand(asked, lexicon), text=question, scope=spans), spans)
         unknown = lexicon.unknown_names(normalize(question))
         if unknown:
             return Answer(question, q.intent, False, NOT_FOUND, reason=f"文件中没有关于{'、'.join(unknown)}的内容"), q.phrases
@@ -243,7 +251,10 @@ class PolicyQA:
         if support < self.config.answer_threshold:
             return Answer(question, q.intent, False, NOT_FOUND,
                           reason=f"最接近的条目与问题的重合度为{support:.2f}，低于阈值{self.config.answer_threshold}"), q.phrases
-        return compose(q, hits, docs, same_text.get(hits[0].item.norm, ())), q.phrases
+        if q.intent == "target":
+            hits = self._stating_figure(q, hits, index, lexicon, spans)
+        return compose(q, hits, docs, same_text.get(hits[0].item.norm, ()), index.unit_variants,
+                       index.tokenizer), q.phrases
 
     @staticmethod
     def _retrieve(index: HybridIndex, q, filters: Filters | None, top_k: int) -> list[Hit]:
@@ -252,7 +263,7 @@ class PolicyQA:
             filters=filters,
             top_k=top_k,
             boost_phrases=q.phrases,
-            boost_units=q.units,
+            boost_units=() if q.premise else q.units,  # a premise's unit must not pull the answer to itself
             boost_officials=q.officials,
             target_bonus=0.008 if q.intent in ("target", "investment") else 0.0,
             kind_bonus={"project": 0.006} if q.intent == "investment" else None,  # project rows carry investment
@@ -266,6 +277,19 @@ class PolicyQA:
         supports = [coverage(q, h, lexicon, index.tokenizer, ignore) for h in hits[:5]]
         best = max(range(len(supports)), key=lambda i: (supports[i] > supports[0] + 0.15, supports[i], -i))
         return best, supports[best]
+
+    def _stating_figure(self, q, hits: list[Hit], index: HybridIndex, lexicon, spans) -> list[Hit]:
+        """For a figure question, the first of the well-supported hits whose item states the figure asked
+        ("新建多少个未来社区": the task that says 新建300个, not the project row named 未来社区建设工程)."""
+        if figure_for(q, hits[0].clause, hits[0].item, index.tokenizer)[1] is None:
+            return hits
+        ignore = frozenset(t for span in spans for t in index.tokenizer(span))
+        for k, hit in enumerate(hits[1:5], start=1):
+            if coverage(q, hit, lexicon, index.tokenizer, ignore) < self.config.answer_threshold:
+                continue
+            if figure_for(q, hit.clause, hit.item, index.tokenizer)[1] is None:
+                return [hit] + hits[:k] + hits[k + 1:]
+        return hits
 
     def support(self, question: str) -> tuple[float, Hit | None]:
         """The support score ask() compares with the threshold (for calibration)."""
@@ -328,6 +352,6 @@ class PolicyQA:
             for unit in item.units:
                 counts[unit] = counts.get(unit, 0) + 1
         return [
-            {"unit": u, "aliases": sorted(self.aliases.variants(u) - {u}), "items": n}
+            {"unit": u, "aliases": sorted(self._state[1].aliases.variants(u) - {u}), "items": n}
             for u, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         ]

@@ -24,7 +24,7 @@ _ASKS_UNIT = re.compile(
     r"(单位|部门)分别是|联合推进|谁分管"
 )
 _OWNER_WORDS = _ASKS_UNIT
-_LEAD_OFFICIAL = re.compile(r"(哪位|哪个|什么)(副?省长|副?市长|副?区长|副?县长|领导|省领导|市领导)|牵头领导|分管领导|责任领导|谁分管|领导是谁")
+_LEAD_OFFICIAL = re.compile(r"(哪位|哪个|什么|哪几位|哪些)(副?省长|副?市长|副?区长|副?县长|领导|省领导|市领导)|牵头领导|分管领导|责任领导|谁分管|领导是谁")
 _DEADLINE = re.compile(
     r"什么时候|何时|完成时限|时限|几月|哪个月|截止|截至|期限|完成时间|哪一年|哪年|什么时间|时间节点|时间进度|时间安排|"
     r"多长时间内|多久内|多少天内|几天内|哪天|哪一天|执行期|有效期|实施期|什么年份|目标年份|年限|进度安排|安排在几月|在几月"
@@ -34,6 +34,7 @@ _TARGET = re.compile(
     r"目标|多少|达到|几个|几家|多大|多长|多高|规模|指标|比例|比重|增长|增速|数量|几条|几公里|几万|多少个|几项|几座|几所|"
     r"百分之|多少倍|占比|不低于|不少于|不超过|标准是|额度|几|多远"
 )
+_PREMISE = re.compile(r"(负责|牵头|承担|落实|主管)(的)?(吗|么)[？?]?$")
 _OWNER = re.compile(
     r"谁负责|哪个单位|哪些单位|什么单位|责任单位|牵头单位|归哪|由谁|谁牵头|哪个部门|哪些部门|谁来|负责单位|主管|谁抓|哪家单位|"
     r"负责部门|谁承担|责任部门|牵头部门|配合单位|配合部门|参与单位|参与部门|主要部门|指导部门|由哪|是谁|职责|谁指导|谁落实|"
@@ -58,6 +59,9 @@ class Question:
     officials: tuple[str, ...]
     topic: str  # what is left for retrieval
     phrases: tuple[str, ...]  # topic chunks for exact-phrase boosts
+    premise: tuple[str, ...] = ()  # units a yes/no question supposes ("…是省发改委负责吗？")
+    also: tuple[str, ...] = ()  # further intents of a question that asks two things ("多少？由哪个部门负责？")
+    scope: tuple[str, ...] = ()  # the words that named its document or part (they say nothing of the item)
 
 
 @dataclass(frozen=True)
@@ -186,14 +190,24 @@ def understand(question: str, lexicon: Lexicon) -> Question:
         intent = "target"
     else:
         intent = "general"
+    premise: tuple[str, ...] = ()
+    if units and _PREMISE.search(norm):
+        # "X这项工作是省发改委负责吗？": the task decides the answer, the unit is what is checked
+        intent, premise = "owner", tuple(units)
+    asked = [i for i in dict.fromkeys(_intent_of(part) for part in _parts(norm)) if i != "general"]
+    if len(asked) > 1 and intent not in ("list",) and not premise:
+        intent = asked[0]  # a question that asks two things is answered in the order it asks them
+    also = tuple(i for i in asked if i != intent)
     topic = norm
-    for name in sorted(set(units) | set(officials), key=len, reverse=True):
-        if intent == "list":
+    if intent == "list" or premise:
+        for name in sorted(set(units) | set(officials) if intent == "list" else set(units), key=len, reverse=True):
             topic = topic.replace(name, " ")
-    for alias in lexicon.aliases.names():
-        if intent == "list" and alias in topic:
-            topic = topic.replace(alias, " ")
+        for alias in lexicon.aliases.names():
+            if alias in topic and (intent == "list" or any(alias in lexicon.aliases.variants(u) for u in units)):
+                topic = topic.replace(alias, " ")
     topic = re.sub(r"(常务)?副?(省长|市长)", " ", topic) if intent == "list" else topic
+    if premise:
+        topic = re.sub(r"(是|由)?\s*(负责|牵头|承担|落实|主管)(的)?吗", " ", topic)
     stripped = _QUESTION_WORDS.sub(" ", topic)
     phrases = tuple(p for p in _PUNCT.split(stripped) if len(p) >= 2)
     topic_text = " ".join(phrases) or ("" if intent == "list" else norm)
@@ -204,4 +218,25 @@ def understand(question: str, lexicon: Lexicon) -> Question:
         officials=tuple(officials),
         topic=topic_text,
         phrases=phrases,
+        premise=premise,
+        also=also,
     )
+
+
+def _parts(norm: str) -> list[str]:
+    """The questions a question asks: "惠民保赔付率要达到多少？由哪个部门负责？" is two."""
+    return [p for p in re.split(r"[？?]|[，,](?=[^，,]*(?:哪|谁|多少|何时|什么时候))", norm) if p.strip()]
+
+
+def _intent_of(part: str) -> str:
+    if _LEAD_OFFICIAL.search(part):
+        return "lead_official"
+    if _DEADLINE.search(part):
+        return "deadline"
+    if _INVESTMENT.search(part):
+        return "investment"
+    if _OWNER.search(part):
+        return "owner"
+    if _TARGET.search(part) and re.search(r"多少|几|多大|多长|多高|百分之", part):
+        return "target"
+    return "general"

@@ -53,6 +53,25 @@ _LEVELS = ("自治区", "省", "市", "区", "县", "州", "盟", "旗")
 _CENTRAL = ("国家", "国务院", "中国", "中央", "全国", "中华", "最高")
 
 
+_ORGAN_ENDS = ("委", "局", "厅", "部", "办", "署", "院", "会", "中心", "政府", "室", "所", "队", "处")
+
+
+def names_unit(name: str, unit: str) -> bool:
+    """Whether a name (a unit's form, or a fragment of one) names this unit of an item: the same, or
+    inside it (省发展改革委 in 省发展改革委牵头的专班), but a bare unit name not under a level (发展改革委
+    is not 省发展改革委)."""
+    if name == unit:
+        return True
+    if not name.endswith(_ORGAN_ENDS):
+        return name in unit  # a fragment ("发展改革") finds every unit that has it
+    at = unit.find(name)
+    while at >= 0:
+        if not unit[:at].endswith(_LEVELS + _CENTRAL):
+            return True
+        at = unit.find(name, at + 1)
+    return False
+
+
 def load_alias_rules(path: str | Path | None = None) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """How names are shortened (corpus/data/alias_rules.tsv): (part of a full name, its short forms)."""
     if path is None:
@@ -107,6 +126,9 @@ def derive_aliases(units: dict[str | None, set[str]], base: AliasTable | None = 
             # a district's document) it links them, which a question's document scope then tells apart
             if level and bare:
                 variants |= {level + v for v in variants}
+            elif bare:
+                # a central document's bare name is the central department's (发展改革委 of 国办发)
+                variants |= next((set(c) for c in central_units() if variants & set(c)), set())
             if len(variants) > 1:
                 lines.append(variants)
     return parse_aliases("\n".join("\t".join(sorted(g)) for g in lines if g))

@@ -36,7 +36,7 @@ _NOTE = re.compile(r"下同|不再列出|不再单独列出|以下均需|除标�
 _CONNECTIVE = re.compile(r"^(?:同时|此外|另外|其中|对此|为此|首先|其次|再次|最后|并且|并|对于|今年|全年|年内|一是|二是|三是|四是|五是)[，,]?")
 _LIST_JOINERS = ("、", "，", ",", "和", "及", "与", "以及")
 _NOT_A_PREDICATE = re.compile(r"^(?:的|之|是|为|、|，|。|；|）|\)|等|和|及|与|在内|以外|以及|方面|系统|领域|所属|下属|直属|管理的|主管的|认定|确定|同意|批准|审核|审批)")
-_LEAD_PREDICATE = re.compile(r"^(?:负责)?牵头|[，,](?:负责)?牵头(?!单位|部门)|负责牵头")
+_LEAD_PREDICATE = re.compile(r"^(?:按职责|共同|分别)?(?:负责)?牵头|[，,](?:负责)?牵头(?!单位|部门)|负责牵头")
 
 
 @dataclass(frozen=True)
@@ -167,7 +167,7 @@ class Attributor:
         return roles, deadline, named
 
     def _build(self, roles: list[tuple[Role, list[str]]], officials: list[str], deadline: str | None,
-               raw: str, first_leads: bool, rule: bool) -> Attribution:
+               raw: str, first_leads: bool, rule: bool, sole_leads: bool = True) -> Attribution:
         ordered: list[tuple[str, Role]] = []
         for role, units in roles:
             for unit in units:
@@ -179,7 +179,7 @@ class Attributor:
         if not leads and units:
             if first_leads:
                 leads = (units[0],)
-            elif len(units) == 1:
+            elif len(units) == 1 and sole_leads:
                 leads = units  # a unit responsible alone leads its task
         return Attribution(
             officials=tuple(dict.fromkeys(officials)),
@@ -265,7 +265,8 @@ class Attributor:
         roles: list[tuple[Role, list[str]]] = [(role, units)]
         if partners:
             roles.append(("cooperating", partners))
-        return self._build(roles, [], None, sentence, first_leads, False)
+        # the subject of a sentence leads only where the sentence says 牵头
+        return self._build(roles, [], None, sentence, first_leads, False, sole_leads=False)
 
     def _by_lead(self, s: str) -> Attribution | None:
         """"由A牵头，B、C为成员单位", "建立由A、B牵头的…机制", "由A负责"."""
@@ -274,12 +275,19 @@ class Attributor:
             if not units:
                 continue
             rest = s[end:]
+            partners: list[str] = []
+            if rest.startswith("会同"):  # "由A会同B（相关部门）负责"
+                partners, more = self._units_at(rest, 2)
+                rest = rest[more:] if partners else re.sub(r"^会同(?:相关|有关)(?:部门|单位)", "", rest)
             verb = re.match(r"(?:共同|分别|负责)?(牵头|负责|组织|统筹)", rest)
             if not verb:
                 continue
             role: Role = "lead" if "牵头" in verb.group(0) else "responsible"
             roles: list[tuple[Role, list[str]]] = [(role, units)]
-            members = re.match(r"[^，,。；]*[，,]([^，。；]+?)(?:为|作为)成员单位", rest)
+            if partners:
+                roles.append(("cooperating", partners))
+            # "由A牵头，B、C为成员单位" / "由A牵头，B、C配合"
+            members = re.match(r"[^，,。；]*[，,]([^，。；]+?)(?:(?:为|作为)成员单位|配合|参与|协助|协同)", rest)
             if members and is_unit_list(members.group(1), self.lexicon):
                 roles.append(("cooperating", list(parse_units(members.group(1), lexicon=self.lexicon).units)))
             return self._build(roles, [], None, s, False, False)

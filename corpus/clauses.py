@@ -61,7 +61,9 @@ def _clause(item: Item, n: int, text: str, officials, units, leads, deadline) ->
         units=units,
         lead_units=leads,
         deadline=deadline,
-        targets=extract_targets(norm),
+        # a table row's figures are its cells' (安亭镇·2025年：720.86), not the figures its headers carry
+        # ("2025年约2200亩"): the row's own targets where the clause holds their value
+        targets=tuple(t for t in item.targets if t.value in norm) if item.fields else extract_targets(norm),
     )
 
 

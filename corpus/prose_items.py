@@ -21,6 +21,12 @@ from corpus.prose import Block, is_title_line, tidy
 from corpus.targets import extract_targets
 from corpus.units import is_unit_list, parse_units
 
+# the document's closing provision, glued to its last item when the text has no line breaks: "以上措施在疫情
+# 防控期间有效，由市农业农村局负责政策解释", "本方案自印发之日起施行"
+_CLOSING = re.compile(
+    r"(?:(?<=[。）)])|\n)\s*(?=(?:以上|上述|本)(?:政策)?(?:措施|政策|方案|通知|意见|办法|细则|规定|要点|清单)"
+    r"[^。]{0,40}?(?:有效|施行|执行|解释|废止|起实施))")
+
 
 def item_id(doc_id: str, section: tuple[str, ...], item_no: str, norm: str, seen: set[str]) -> str:
     digest = hashlib.sha1("|".join([*section, item_no, norm[:60]]).encode("utf-8")).hexdigest()[:10]
@@ -160,15 +166,23 @@ class ProseItems:
                         self.emit(child, body, item_number(child), (*section_path(child), heading_title(child)),
                                   level, own_heading=True)
                     elif child.lines:
-                        self.warnings.append(ParseWarning(
-                            child.lines[0][0], "text under a heading, before its items, is not an item",
-                            child.lines[0][1][:60]))
+                        # the heading's own text before its items ("为确保行动落地见效，成立工作专班，由…牵头"):
+                        # an item of its own, under the heading
+                        body = join_lines([t for _, t in child.lines], child.paragraphs)
+                        self.emit(child, body, item_number(child), (*section_path(child), heading_title(child)),
+                                  level, own_heading=True)
                     visit(child)
 
         visit(root)
 
     def emit(self, block: Block, text: str, number: str, section: tuple[str, ...], level: int,
-             own_heading: bool = False) -> None:
+             own_heading: bool = False, closing: bool = False) -> None:
+        end = _CLOSING.search(text) if not closing else None
+        if end and end.start() > 0 and text[: end.start()].strip():
+            self.emit(block, text[: end.start()], number, section, level, own_heading)
+            # the closing provision is an item of its own, cited by its document alone (it has no number)
+            self.emit(block, text[end.start():].strip(), "", (), level, own_heading=True, closing=True)
+            return
         first_leads = self.rules.first_leads
         groups: list[Group] = self.attributor.split_groups(text, self.rules)
         body = "\n".join(g.text for g in groups) if block.paragraphs else "".join(g.text for g in groups)
@@ -209,7 +223,7 @@ class ProseItems:
         norm = normalize(body)
         if deadline is None:
             deadline = self._heading_deadline(block) or stated_deadline(norm)
-        if not units and level > 0 and block.level == level:
+        if not units and level > 0 and block.level == level and not closing:
             self.warnings.append(ParseWarning(block.line, f"item {number or '?'} has no responsible unit", body[:60]))
         item = Item(
             item_id=item_id(self.doc_id, section, number, norm, self.seen),

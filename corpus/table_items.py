@@ -134,9 +134,11 @@ def _column_targets(name: str, header: list[str], roles: list[str], values: dict
         if role in ("year", "target", "other"):  # a figure in a column of figures ("扩招：30")
             m = _NUMBER.match(value) if role != "other" or re.fullmatch(r"[\d.]+\S{0,4}", value) else None
             if m:
-                unit = m.group(2) or measure or ""
+                # a column of counts says so ("件数", "户数"): the table's measure (亩) is not its unit
+                count = re.search(r"([件个项户人家所处])数$", re.sub(r"[（(].*", "", header[i].split("·")[-1]))
+                unit = m.group(2) or (count.group(1) if count else measure) or ""
                 label = header[i].split("·")[-1] if header[i] else ""
-                text = f"{name}·{label}：{value}" + ("" if m.group(2) or not measure else measure)
+                text = f"{name}·{label}：{value}" + ("" if m.group(2) or not unit else unit)
                 out.append(Target(text=text, value=m.group(1), unit=unit, qualifier=None, year=year_of(header[i])))
                 continue
         if role in _TEXTUAL:

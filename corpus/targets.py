@@ -38,7 +38,10 @@ _NOT_AFTER = re.compile(r"^(?:年(?!度?[^\d]*?[万亿])|月|日|号|届|季度|
 
 
 _RANGE = re.compile(r"(?<![\d.A-Za-z\-/〔第“])(\d+(?:\.\d+)?)\s*(?:—|－|-|–|~|～|至|到)\s*(\d+(?:\.\d+)?)")
-_YEARS_SPAN = re.compile(r"^年(以上|以内|以下|左右|内|之内)")
+_YEARS_SPAN = re.compile(r"^年(以上|以内|以下|左右|内|之内)?(?![度底末初内中]|\d)")
+# "提前30日", "15日内": a count of days; "3月30日", "10日前" are dates
+_DAYS_BEFORE = re.compile(r"(?:提前|满|不超过|超过|连续|逾期|延长|缩短至|压缩至|压缩到)$")
+_DAYS_AFTER = re.compile(r"^日(以内|之内|内|以上)")
 _CN_COUNT = re.compile(r"(?<![第每逐唯统同])([一两二三四五六七八九十])(座|所|家|处|项|名|辆|栋|个)(?!性|是|体|样|般|起|道|同|致|批|些|定)")
 
 
@@ -73,8 +76,14 @@ def extract_targets(norm: str) -> tuple[Target, ...]:
             if m.start() in ranged:
                 continue
             duration = _YEARS_SPAN.match(rest)
-            if duration and not (len(value) == 4 and value.startswith(("19", "20"))):
+            if duration and len(value) <= 2 and "." not in value:  # "1年基层工作经历", "3年以上": a duration
                 targets.append(Target(text=phrase, value=value, unit="年", qualifier=duration.group(1)))
+                continue
+            days_after = _DAYS_AFTER.match(rest)
+            if rest.startswith("日") and not phrase[: m.start()].endswith("月") and (
+                    days_after or _DAYS_BEFORE.search(phrase[: m.start()])):
+                targets.append(Target(text=phrase, value=value, unit="日",
+                                      qualifier=days_after.group(1) if days_after else None))
                 continue
             if _NOT_AFTER.match(rest) or _inside_title(norm, start + m.start()):
                 continue

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from corpus.aliases import AliasTable, load_aliases
+from corpus.aliases import AliasTable, load_aliases, names_unit
 from corpus.model import Clause, Document, Item, ParsedDocument
 from corpus.normalize import normalize
 from index.fusion import reciprocal_rank_fusion
@@ -37,7 +37,7 @@ class Filters:
     officials: tuple[str, ...] = ()
     deadline: str | None = None
     kinds: tuple[str, ...] = ()
-    parts: tuple[tuple[str, str], ...] = ()  # (doc id, first section title): a part or annex of a document
+    parts: tuple[tuple[str, str], ...] = ()  # (doc id, section title): a part, annex or chapter of a document
 
     def active(self) -> bool:
         return bool(self.doc_ids or self.units or self.officials or self.deadline or self.kinds or self.parts)
@@ -132,11 +132,11 @@ class HybridIndex:
         if filters.kinds:
             keep &= np.isin(t.kind_code, [t.kind_codes[k] for k in filters.kinds if k in t.kind_codes])
         if filters.parts:
-            keep &= np.isin(t.part_code, [t.part_codes[p] for p in filters.parts if p in t.part_codes])
+            keep &= t.rows_of(t.by_section, [p for p in filters.parts if p in t.by_section])
         units = {v for u in filters.units for v in self.unit_variants(u)}
         if units:
             # a variant matches a clause unit that equals or contains it (省发展改革委 in 省发展改革委、省能源局)
-            keep &= t.rows_of(t.by_unit, [u for u in t.by_unit if any(v == u or v in u for v in units)])
+            keep &= t.rows_of(t.by_unit, [u for u in t.by_unit if any(names_unit(v, u) for v in units)])
         if filters.officials:
             keep &= t.rows_of(t.by_official, [o for o in dict.fromkeys(filters.officials) if o in t.by_official])
         if filters.deadline:
@@ -283,7 +283,7 @@ class HybridIndex:
                 if len(name) >= 4 and name in p:
                     b += 0.015  # the question names this table row exactly
             for variants in unit_variants:
-                if any(v in u for u in clause.units for v in variants):
+                if any(names_unit(v, u) for u in clause.units for v in variants):
                     b += 0.01
             if officials and set(officials) & set(clause.lead_officials):
                 b += 0.01
@@ -328,8 +328,7 @@ class _ClauseTables:
     doc_code: np.ndarray  # int32 per clause
     kind_codes: dict[str, int]
     kind_code: np.ndarray
-    part_codes: dict[tuple[str, str], int]
-    part_code: np.ndarray  # int32 per clause: its (document, first section title)
+    by_section: dict[tuple[str, str], np.ndarray]  # (document, one of its first three section titles) → rows
     item_list: list[Item]
     item_row: np.ndarray  # int32 per clause: its item in item_list (-1: none)
     by_unit: dict[str, np.ndarray]  # a clause's unit as written → the rows that name it
@@ -341,12 +340,11 @@ class _ClauseTables:
     def build(cls, clauses: Sequence[Clause], items: dict[str, Item]) -> _ClauseTables:
         doc_codes: dict[str, int] = {}
         kind_codes: dict[str, int] = {}
-        part_codes: dict[tuple[str, str], int] = {}
+        by_section: dict[tuple[str, str], list[int]] = {}
         item_index = {item_id: r for r, item_id in enumerate(items)}
         n = len(clauses)
         doc_code = np.empty(n, dtype=np.int32)
         kind_code = np.empty(n, dtype=np.int32)
-        part_code = np.empty(n, dtype=np.int32)
         item_row = np.empty(n, dtype=np.int32)
         by_unit: dict[str, list[int]] = {}
         by_official: dict[str, list[int]] = {}
@@ -354,8 +352,8 @@ class _ClauseTables:
         for row, clause in enumerate(clauses):
             doc_code[row] = doc_codes.setdefault(clause.doc_id, len(doc_codes))
             kind_code[row] = kind_codes.setdefault(clause.kind, len(kind_codes))
-            part = (clause.doc_id, clause.section[0] if clause.section else "")
-            part_code[row] = part_codes.setdefault(part, len(part_codes))
+            for title in clause.section[:3]:
+                by_section.setdefault((clause.doc_id, title), []).append(row)
             r = item_index.get(clause.item_id, -1)
             item_row[row] = r
             for unit in dict.fromkeys(clause.units):
@@ -369,7 +367,7 @@ class _ClauseTables:
         def arrays(table: dict[str, list[int]]) -> dict[str, np.ndarray]:
             return {k: np.asarray(v, dtype=np.int32) for k, v in table.items()}
 
-        return cls(doc_codes, doc_code, kind_codes, kind_code, part_codes, part_code, list(items.values()), item_row,
+        return cls(doc_codes, doc_code, kind_codes, kind_code, arrays(by_section), list(items.values()), item_row,
                    arrays(by_unit), arrays(by_official), arrays(by_deadline), n)
 
     def rows_of(self, table: dict[str, np.ndarray], keys: Sequence[str]) -> np.ndarray:

@@ -29,6 +29,12 @@ class ChineseTokenizer:
         self._jieba.check_initialized()
         return bool(re.search(r"[a-z0-9]", token.lower())) or self._jieba.FREQ.get(token, 0) > 0
 
+    def words(self, text: str) -> list[str]:
+        """The text cut into words once, without the overlapping sub-words of search mode: "确保重点保障"
+        is 确保 / 重点 / 保障, never 保重."""
+        norm = normalize(text).lower()
+        return [t.strip() for t in self._jieba.cut(norm) if t.strip() and _KEEP.search(t) and t.strip() not in _STOP]
+
     def __call__(self, text: str) -> list[str]:
         norm = normalize(text).lower()
         tokens = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+from corpus.aliases import names_unit
 from corpus.deadlines import find_time_expressions
 from corpus.model import Clause, Document, Item, Target
 from corpus.normalize import normalize
@@ -75,22 +76,53 @@ def cite(item: Item, document: Document | None, score: float) -> Citation:
     )
 
 
-def coverage(question: Question, hit: Hit, lexicon, tokenizer, ignore: frozenset[str] = frozenset()) -> float:
+def coverage(question: Question, hit: Hit, lexicon, tokenizer, ignore: frozenset[str] = frozenset(),
+             document_name: str = "") -> float:
     """IDF-weighted share of the topic's tokens found in the hit's item and section.
 
     A rare word the corpus never uses ("火星") weighs most, so a question about something absent
-    scores low even when its common words ("建设", "目标") match.
+    scores low even when its common words ("建设", "目标") match. Words of the hit's own document
+    name (`document_name`: its title, 文号, issuer) are the question naming the document
+    ("天津关爱一线医务人员若干措施里…"): they count where the item has them, never against it.
     """
     haystack = (hit.item.norm + hit.clause.norm + "".join(hit.item.section)).lower()
-    # the words that named the document are not asked of the item (but count where it has them)
-    tokens = [t for t in dict.fromkeys(tokenizer(question.topic))
-              if (len(t) >= 2 or t.isdigit()) and not (t in ignore and t.lower() not in haystack)]
+    # a column header names what is asked ("总投资（亿元）", "任务量"), not what it is asked about: its
+    # words neither count for the row nor against it
+    headers = "".join(normalize(h) for h, _ in hit.item.fields).lower() + normalize(document_name).lower()
+    # the words that named the document are not asked of the item (but count where it has them); each
+    # phrase is cut on its own ("2025年 分年度" is not "年分")
+    cut = [t for phrase in (question.phrases or (question.topic,)) for t in tokenizer(phrase)]
+    tokens = [t for t in dict.fromkeys(cut)
+              if (len(t) >= 2 or t.isdigit()) and not (t in ignore and t.lower() not in haystack)
+              and not (t.lower() in headers and t.lower() not in haystack)]
     if not tokens:
         return 0.0
     weights = {t: lexicon.idf(t) for t in tokens}
     total = sum(weights.values())
     found = sum(w for t, w in weights.items() if t in haystack)
     return found / total if total else 0.0
+
+
+_NAME_GENERIC = frozenset("项目 工程 建设 投资 总投资 计划 计划投资 年度 今年 全年 亿元 万元 多少 是否 新建 续建 进度 形象进度 "
+                          "一期 二期 情况 目前".split())
+
+
+def unnamed_words(question: Question, hit: Hit, tokenizer) -> list[str]:
+    """The words of the project the question names that the hit's row lacks: a project is asked by its
+    name ("丽水机场", "宁波机场四期扩建工程"), and a row that shares only part of the name (机场, 扩建工程)
+    is another project."""
+    # the row's units count: "宁波…项目" may be the row of 宁波市政府 whose name leaves the city out
+    haystack = (hit.item.norm + "".join(hit.item.section) + "".join(hit.item.units)).lower()
+    headers = "".join(normalize(h) for h, _ in hit.item.fields).lower()
+    cut = getattr(tokenizer, "words", tokenizer)
+    return [t for t in dict.fromkeys(cut(question.topic))
+            if len(t) >= 2 and t not in _NAME_GENERIC and not re.fullmatch(r"[\d.]+|(?:19|20)\d\d年?", t)
+            and t.lower() not in haystack and t.lower() not in headers and not _abbreviates(t.lower(), haystack)]
+
+
+def _abbreviates(word: str, text: str) -> bool:
+    """"苏湖" for 苏州至湖州: the word's characters in order, close together, in the text."""
+    return bool(re.search(".{0,4}".join(map(re.escape, word)), text))
 
 
 def _join(names: tuple[str, ...]) -> str:
@@ -105,6 +137,9 @@ def _bigrams(text: str) -> set[str]:
     return {text[i: i + 2] for i in range(len(text) - 1)}
 
 
+_PERIOD = re.compile(r"((?:19|20)\d\d)\s*[-—－至~]\s*((?:19|20)?\d\d)\s*年")
+
+
 def pick_target(targets: tuple[Target, ...], question: str, preferred: tuple[Target, ...] = (),
                 kind: str | None = None) -> Target | None:
     """The target the question asks for: the one of the year it names, in the unit it asks, whose words
@@ -116,7 +151,9 @@ def pick_target(targets: tuple[Target, ...], question: str, preferred: tuple[Tar
     # the year of the asked figure is in the clause that asks ("…表里，安亭镇2025年的任务量是多少"),
     # not in the words that name the table ("按1996年招生计划表，广东的扩招任务是多少")
     asking = next((c for c in re.split(r"[，,；;]", q) if re.search(r"多少|几|哪|什么", c)), q)
-    years = set(_YEAR.findall(asking))
+    # a period asked ("2024-2026年总任务量") is the period's column, not its last year's
+    periods = {f"{a}-{b[-2:]}" for a, b in _PERIOD.findall(asking)}
+    years = set(_YEAR.findall(_PERIOD.sub(" ", asking)))
     asked_grams = {g for g in _bigrams(asking) if not g.isdigit()}
     asked = _ASKED_UNIT.search(q)
     asked_unit = (asked.group(1) or "") + asked.group(2) if asked else ""
@@ -127,8 +164,17 @@ def pick_target(targets: tuple[Target, ...], question: str, preferred: tuple[Tar
         end = pos + len(t.value) + len(t.unit)
         window = t.text[max(0, pos - 8): pos] + t.unit + t.text[end: end + 8]
         s = 2.0 * sum(1 for g in asked_grams if g in window) + 0.5 * sum(1 for g in grams if g in t.text)
-        if years:
-            if t.year in years or any(f"{y}年" in t.text[: max(pos, 0)] for y in years):
+        if "·" in t.text[:pos]:
+            # a table cell's column ("广东·扩招：30") says what it counts more than a note in a cell
+            column = t.text[:pos].split("·")[-1]
+            s += 2.0 * sum(1 for g in asked_grams if g in column)
+        if periods:
+            s += 12 if any(f"{a}-{b[-2:]}" in periods for a, b in _PERIOD.findall(t.text[: max(pos, 0)])) else -6
+        elif years:
+            # "2024-2026年任务量" is the whole period's figure, not 2026's
+            label = re.sub(r"(?:19|20)\d\d\s*[-—－至~]\s*(?:19|20)?\d\d年?", "", t.text[: max(pos, 0)])
+            single = t.year if t.year and not re.search(rf"{t.year}\s*[-—－至~]", t.text) else None
+            if single in years or any(f"{y}年" in label for y in years):
                 s += 12
             elif t.year:
                 s -= 6
@@ -136,11 +182,11 @@ def pick_target(targets: tuple[Target, ...], question: str, preferred: tuple[Tar
             s += 3
         if t in preferred:
             s += 1
-        if kind and kind_of_unit(t.unit) == kind:
-            s += 4
         return s, -targets.index(t)
 
-    return max(targets, key=score)
+    # a figure of another kind is no answer (why_not refuses it), so one of the asked kind wins
+    of_kind = tuple(t for t in targets if kind and kind_of_unit(t.unit) == kind)
+    return max(of_kind or targets, key=score)
 
 
 def pick_deadline(question: str, clause: Clause, item: Item) -> str | None:
@@ -257,7 +303,11 @@ def compose(
         if fields.deadline:
             text = f"{subject}的完成时限为{fields.deadline}。{ref}"
         else:
-            text = f"{subject}在文件中未列明完成时限，{_owner_sentence('该项', clause, item)}。{ref}"
+            # the item found states no time: say so, and do not present it as the answer
+            reason = "该条目未列明完成时限"
+            return Answer(question.text, question.intent, False,
+                          f"{NOT_FOUND}：{reason}（{_owner_sentence(subject, clause, item)}）。{ref}", fields,
+                          (citation,), reason=reason)
     elif question.intent == "investment" and item.investment:
         text, missing = _investment_answer(question, item)
         if missing:
@@ -294,6 +344,13 @@ def compose(
     return Answer(question.text, question.intent, True, text, fields, tuple(citations))
 
 
+def states_figure(question: Question, hit: Hit, tokenizer=None) -> bool:
+    """Whether the hit states the figure the question asks for (a project row's investment, a target)."""
+    if question.intent == "investment" and hit.item.investment:
+        return _investment_answer(question, hit.item)[1] is None
+    return figure_for(question, hit.clause, hit.item, tokenizer)[1] is None
+
+
 def figure_for(question: Question, clause: Clause, item: Item, tokenizer=None) -> tuple[Target | None, str | None]:
     """The target a figure question asks for in this clause and item, or why they do not state it: no
     figure of the asked kind or year, or a figure of something else (PM2.5 for PM10, 煤电 for 核电)."""
@@ -305,10 +362,15 @@ def figure_for(question: Question, clause: Clause, item: Item, tokenizer=None) -
         text = normalize(question.text)
         for span in sorted((*question.scope, *question.units, *item.units), key=len, reverse=True):
             text = text.replace(normalize(span), " ")
-        sentence = next((s for s in re.split(r"[。；;\n]", item.text) if target.value in normalize(s)), clause.text)
-        lacking = missing_words(asked_object(text), sentence + "".join(item.section) + "".join(item.units),
-                                tokenizer)
-        if lacking and not all(w in normalize(item.text) for w in lacking):
+        sentences = [normalize(s) for s in re.split(r"[。；;\n]", item.text)]
+        # the sentence of the target's own phrase: its value alone ("5") may occur earlier ("B25/26泊位")
+        sentence = next((s for s in sentences if target.text in s), None) or next(
+            (s for s in sentences if target.value in s), clause.text)
+        # the item's lead-in ("强化大湾区水安全保障能力：…") says what its figures are of, as its section does
+        lead_in = re.split(r"[。：:]", item.text, maxsplit=1)[0]
+        around = lead_in + "".join(item.section) + "".join(item.units) + "".join(h for h, _ in item.fields)
+        lacking = missing_words(asked_object(text), sentence, tokenizer, around, item.text)
+        if lacking:
             missing = f"该条目没有关于“{'、'.join(lacking)}”的数值"
     return target, missing
 
@@ -346,7 +408,7 @@ def _investment_answer(question: Question, item: Item) -> tuple[str, str | None]
         bits.append(f"{item.build_type}项目")
     if item.progress:
         label, _ = _column_label(item, ("进度",), "形象进度")
-        bits.append(f"{label}：{item.progress}")
+        bits.append(f"{label}：{item.progress.rstrip('。.； ')}")
     name = item.text.split("。")[0].split("：")[0]
     return f"{name}{'，'.join(bits)}。", None
 
@@ -354,12 +416,22 @@ def _investment_answer(question: Question, item: Item) -> tuple[str, str | None]
 def _premise_answer(question: Question, subject: str, clause: Clause, item: Item, officials, variants) -> str:
     """"X是省发改委负责吗？": yes or no, and the document's own units either way."""
     units = clause.units or item.units
+    leads = clause.lead_units or item.lead_units
     names = (lambda u: {u}) if variants is None else variants
-    asked = [u for u in question.premise if not any(v == w or v in w for v in names(u) for w in units)]
+
+    def among(unit: str, listed: tuple[str, ...]) -> bool:
+        return any(names_unit(v, w) for v in names(unit) for w in listed)
+
+    asked = [u for u in question.premise if not among(u, units)]
     owner = _owner_sentence(subject, clause, item, officials)
-    if not asked:
-        return f"是的。{owner}。"
-    return f"不是。{owner}；文件所列单位中没有{_join(tuple(asked))}。"
+    if asked:
+        return f"不是。{owner}；文件所列单位中没有{_join(tuple(asked))}。"
+    # "…是X牵头吗？" asks about the lead: a unit that only shares the work is not it
+    if leads and len(leads) < len(units) and re.search(r"牵头(?:的)?(?:吗|么)", normalize(question.text)):
+        helpers = [u for u in question.premise if not among(u, leads)]
+        if helpers:
+            return f"不是。{owner}；{_join(tuple(helpers))}是责任单位之一，不是牵头单位。"
+    return f"是的。{owner}。"
 
 
 def _with_also(question: Question, text: str, ref: str, subject: str, clause: Clause, item: Item, officials,
@@ -388,6 +460,23 @@ _GENERIC = frozenset("工作 任务 事项 项目 哪些 重点 方面 内容 �
 
 
 _LEAD_LIST = re.compile(r"牵头(?!领导)|列第一位|列首位|主责")
+
+
+def _sections_named(question: str, items: list[Item]) -> set[str]:
+    """Headings the question names as a part to look in: quoted (“主要任务”中), or followed by 部分/方面/中."""
+    q = normalize(question)
+    quoted = [m.group(1) for m in re.finditer(r"[“\"]([^”\"]{2,30})[”\"]", q)]
+    named: set[str] = set()
+    for item in items:
+        for sec in item.section:
+            title = normalize(re.sub(r"^[（(]?[一二三四五六七八九十\d]+[)）、．.]?", "", sec))
+            if len(title) < 2:
+                continue
+            if any(phrase == title or (len(phrase) >= 4 and phrase in title) for phrase in quoted):
+                named.add(sec)
+            elif len(title) >= 4 and re.search(re.escape(title) + r"(?:部分|方面|中|里|内)", q):
+                named.add(sec)
+    return named
 
 
 def _lists_leads(question: Question) -> bool:
@@ -421,12 +510,16 @@ def list_answer(
         leads_only = bool(question.units) and not question.officials and _lists_leads(question)
         variants = {v for u in question.units for v in index.unit_variants(u)}
         for clause in index.clauses_matching(filters):
-            if leads_only and not any(v == u or v in u for u in clause.lead_units for v in variants):
+            if leads_only and not any(names_unit(v, u) for u in clause.lead_units for v in variants):
                 continue
             item = index.items[clause.item_id]
             lines_of.setdefault(item.item_id, (item, []))[1].append(clause)
     items = [item for item, _ in lines_of.values()]
-    if items and tokens:
+    sections = _sections_named(question.text, items)
+    if sections:
+        # "“加强区域生态环境保护修复”部分，区规划资源局…的任务": the tasks of that section only
+        items = [i for i in items if any(sec in i.section for sec in sections)]
+    elif items and tokens:
         narrowed = [i for i in items if all(t in context(i) for t in tokens)]
         items = narrowed or items
     if not who and scope.parts:

@@ -28,7 +28,9 @@ def _canonical_number(text: str) -> str:
 
 
 _ANNEX_REF = re.compile(r"附(件|表)?\s*(\d+|[一二三四五六七八九十]+(?=[中里内的、，,\s]))?")
-_LOCATIVE = re.compile(r"[\u4e00-\u9fff]{0,2}?(?:中|里|内|上|所列|列出|列明|部分|方面)")
+# where a part is named as a place to look: right after its words ("分工表中", "民生实事方面"), or after a
+# word for a table or a list ("…分工表里"); not two arbitrary characters later ("大湾区工作|要点中")
+_LOCATIVE = re.compile(r"(?:的)?(?:表|单|清单|任务表|分工表|一览表)?(?:中|里|内|上|所列|列出|列明|部分|方面)")
 _LOCATIVE_BEFORE = re.compile(r"(?:在|按照|根据|据|按)$")
 _LIGHT = re.compile(r"关于|印发|通知|的|和|与|及|[^\u4e00-\u9fff]")
 
@@ -69,13 +71,28 @@ class DocumentNames:
     """How each loaded document can be named in a question."""
 
     def __init__(self, documents: list[Document], parts: dict[str, set[str]] | None = None,
-                 annexes: dict[tuple[str, str], str] | None = None) -> None:
+                 annexes: dict[tuple[str, str], str] | None = None, texts: dict[str, str] | None = None) -> None:
         self.numbers = {d.doc_id: _canonical_number(normalize(d.number)) for d in documents if d.number}
         self.places = {d.doc_id: document_places(normalize(d.title), d.issuer) for d in documents}
         self.titles = {d.doc_id: normalize(d.title) for d in documents}
         self.count = len(documents)
-        self.parts = {(doc, part): normalize(part) for doc, names in (parts or {}).items() for part in names if part}
+        # a chapter's title without its number: "(三)“十四五”重点安排" is named as "“十四五”重点安排"
+        self.parts = {(doc, part): re.sub(r"^[(（]?[一二三四五六七八九十\d]{1,3}[)）、.．]\s*", "", normalize(part))
+                      for doc, names in (parts or {}).items() for part in names if part}
         self.annexes = annexes or {}  # (doc, part) → its annex label ("附件3", "附4", "附表")
+        self.texts = texts or {}  # doc id → its items' normalised text
+
+    def _named_as_document(self, question: str, run: str, doc_id: str) -> bool:
+        """Whether a run of a title names the document rather than a topic: a run that other documents
+        also talk about ("疫情防控", "生产经营") names this one only when the question uses it as a name
+        ("…疫情防控方案中", "按照疫情防控措施")."""
+        if not any(run in text for d, text in self.texts.items() if d != doc_id):
+            return True
+        at = question.find(run)
+        after = question[at + len(run):]
+        return bool(re.match(r"(?:的?(?:通知|意见|方案|要点|措施|清单|分工表?|计划|办法|规划))?[中里内]|"
+                             r"的?(?:通知|意见|方案|要点|措施|清单|计划|办法|规划)", after)
+                    or _LOCATIVE_BEFORE.search(question[:at]))
 
     def _distinctive_runs(self, question: str, doc_id: str) -> list[str]:
         """Maximal runs of the title (3+ characters, not generic) that the question contains."""
@@ -84,7 +101,8 @@ class DocumentNames:
         for run in _runs(question, title):
             core = re.sub(r"[^\u4e00-\u9fff]", "", _GENERIC.sub("", run))
             shared = sum(run in t for t in self.titles.values())
-            if len(core) >= 2 and (self.count <= 2 or shared <= max(1, self.count // 2)):
+            if (len(core) >= 2 and (self.count <= 2 or shared <= max(1, self.count // 2))
+                    and self._named_as_document(question, run, doc_id)):
                 runs.append(run)
         return runs
 
@@ -110,7 +128,7 @@ class DocumentNames:
                 # adds one character to 公园城市; "2023年重点工作责任分解" is a part, more than 重点工作责任分解
                 overlap = max((min(start + len(run), s + len(r)) - max(start, s) for s, r in doc_runs), default=0)
                 core = _LIGHT.sub("", run)
-                if len(core) - max(overlap, 0) >= 2:
+                if len(core) >= 2 and len(run) - max(overlap, 0) >= 2:
                     total += len(core) + (1 if title.startswith(run) else 0)
                     kept.append(run)
             # a part is named as a place to look in: "分工表中", "今后五年目标任务里", "在附件3"

@@ -17,7 +17,7 @@ from corpus.model import Item, Target
 from corpus.normalize import normalize
 from index.hybrid import Filters, Hit, HybridIndex, build_index, update_index
 from index.store import IndexError_
-from qa.answer import NOT_FOUND, Answer, cite, compose, coverage, figure_for, list_answer
+from qa.answer import NOT_FOUND, Answer, cite, compose, coverage, list_answer, states_figure, unnamed_words
 from qa.scope import DocumentNames
 from qa.understand import Lexicon, understand
 
@@ -82,6 +82,11 @@ def literally_in(query: str, hits: list[Hit]) -> bool:
     needle = normalize(query).replace(" ", "")
     return any(needle in h.item.norm.replace(" ", "") or any(needle in u for u in h.item.units)
                or needle in h.item.lead_officials for h in hits)
+
+
+def _document_names(index: HybridIndex) -> dict[str, str]:
+    """Each document's name as a question may say it: title, 文号 and issuer."""
+    return {d.doc_id: f"{d.title}{d.number or ''}{d.issuer or ''}" for d in index.documents}
 
 
 def _documents_named(question: str, names: DocumentNames) -> tuple[Filters | None, str, tuple[str, ...]]:
@@ -155,12 +160,13 @@ class PolicyQA:
             same_text[item.norm] = same_text.get(item.norm, ()) + (item,)
         parts: dict[str, set[str]] = {}
         annexes: dict[tuple[str, str], str] = {}
+        texts: dict[str, list[str]] = {}
         for item in index.items.values():
-            part = item.section[0] if item.section else ""
-            parts.setdefault(item.doc_id, set()).add(part)
-            if item.annex:
-                annexes[(item.doc_id, part)] = item.annex
-        names = DocumentNames(list(index.documents), parts, annexes)
+            parts.setdefault(item.doc_id, set()).update(item.section[:3])
+            texts.setdefault(item.doc_id, []).append(item.norm)
+            if item.annex and item.section:
+                annexes[(item.doc_id, item.section[0])] = item.annex
+        names = DocumentNames(list(index.documents), parts, annexes, {d: "\n".join(t) for d, t in texts.items()})
         # one reference swap: a reader sees the old state or the new one, never a mix
         self._state = (index, lexicon, same_text, names)
 
@@ -241,18 +247,24 @@ class PolicyQA:
             return Answer(question, q.intent, False, NOT_FOUND, reason=f"文件中没有关于{'、'.join(unknown)}的内容"), q.phrases
         if q.intent == "list" and (filters is None or filters.doc_ids or filters.parts):
             return list_answer(q, index, docs, index.tokenizer, lexicon, filters), q.phrases
-        hits = self._retrieve(index, q, filters, max(top_k, 5))
+        # a figure question looks a little deeper for the hit that states its figure (see _stating_figure)
+        figure = q.intent in ("target", "investment")
+        hits = self._retrieve(index, q, filters, max(top_k, 10 if figure else 5))
         if not hits:
             return Answer(question, q.intent, False, NOT_FOUND, reason="没有检索到任何条目"), q.phrases
         best, support = self._best_supported(q, hits, lexicon, index, spans)
         if best:
             hits = [hits[best]] + hits[:best] + hits[best + 1 :]
-        hits = hits[: max(top_k, 1)]
         if support < self.config.answer_threshold:
             return Answer(question, q.intent, False, NOT_FOUND,
                           reason=f"最接近的条目与问题的重合度为{support:.2f}，低于阈值{self.config.answer_threshold}"), q.phrases
-        if q.intent == "target":
+        if figure:
             hits = self._stating_figure(q, hits, index, lexicon, spans)
+        hits = hits[: max(top_k, 1)]
+        if q.intent == "investment" and hits[0].item.investment and (
+                unnamed := unnamed_words(q, hits[0], index.tokenizer)):
+            return Answer(question, q.intent, False, NOT_FOUND,
+                          reason=f"文件中没有名称含“{'、'.join(unnamed)}”的项目（最接近的是：{hits[0].item.text[:30]}）"), q.phrases
         return compose(q, hits, docs, same_text.get(hits[0].item.norm, ()), index.unit_variants,
                        index.tokenizer), q.phrases
 
@@ -274,20 +286,22 @@ class PolicyQA:
         """Among the top five, the hit whose text supports the question best (by a clear margin).
         The words that named the document (`spans`) are not asked of the item."""
         ignore = frozenset(t for span in spans for t in index.tokenizer(span))
-        supports = [coverage(q, h, lexicon, index.tokenizer, ignore) for h in hits[:5]]
+        named = _document_names(index)
+        supports = [coverage(q, h, lexicon, index.tokenizer, ignore, named.get(h.item.doc_id, "")) for h in hits[:5]]
         best = max(range(len(supports)), key=lambda i: (supports[i] > supports[0] + 0.15, supports[i], -i))
         return best, supports[best]
 
     def _stating_figure(self, q, hits: list[Hit], index: HybridIndex, lexicon, spans) -> list[Hit]:
         """For a figure question, the first of the well-supported hits whose item states the figure asked
         ("新建多少个未来社区": the task that says 新建300个, not the project row named 未来社区建设工程)."""
-        if figure_for(q, hits[0].clause, hits[0].item, index.tokenizer)[1] is None:
+        if states_figure(q, hits[0], index.tokenizer):
             return hits
         ignore = frozenset(t for span in spans for t in index.tokenizer(span))
-        for k, hit in enumerate(hits[1:5], start=1):
-            if coverage(q, hit, lexicon, index.tokenizer, ignore) < self.config.answer_threshold:
+        for k, hit in enumerate(hits[1:10], start=1):
+            if coverage(q, hit, lexicon, index.tokenizer, ignore,
+                        _document_names(index).get(hit.item.doc_id, "")) < self.config.answer_threshold:
                 continue
-            if figure_for(q, hit.clause, hit.item, index.tokenizer)[1] is None:
+            if states_figure(q, hit, index.tokenizer):
                 return [hit] + hits[:k] + hits[k + 1:]
         return hits
 

@@ -19,7 +19,7 @@ _LIST = re.compile(
 )
 # a question that asks for a unit (not for the tasks of one)
 _ASKS_UNIT = re.compile(
-    r"哪(个|些|家|几个)(单位|部门|机构)|什么(单位|部门|机构)|由谁|谁(负责|牵头|来|指导|落实|推动|承担|主管|抓|组织)|"
+    r"哪(个|些|家|几个)[^，。？?,]{0,4}?(单位|部门|机构)|什么(单位|部门|机构)|由谁|谁(负责|牵头|来|指导|落实|推动|承担|主管|抓|组织)|"
     r"是谁|归哪|由哪|哪个部门的职责|(责任|牵头|配合|参与|主要|负责|指导|支撑|协办|主责|实施)(单位|部门)(都|还|又|分别)?(是|有|为|分别)|"
     r"(单位|部门)分别是|联合推进|谁分管"
 )
@@ -34,11 +34,11 @@ _TARGET = re.compile(
     r"目标|多少|达到|几个|几家|多大|多长|多高|规模|指标|比例|比重|增长|增速|数量|几条|几公里|几万|多少个|几项|几座|几所|"
     r"百分之|多少倍|占比|不低于|不少于|不超过|标准是|额度|几|多远"
 )
-_PREMISE = re.compile(r"(负责|牵头|承担|落实|主管)(的)?(吗|么)[？?]?$")
+_PREMISE = re.compile(r"(负责|牵头|承担|落实|主管|指导|配合|参与)(的)?(吗|么)[？?]?$")
 _OWNER = re.compile(
     r"谁负责|哪个单位|哪些单位|什么单位|责任单位|牵头单位|归哪|由谁|谁牵头|哪个部门|哪些部门|谁来|负责单位|主管|谁抓|哪家单位|"
     r"负责部门|谁承担|责任部门|牵头部门|配合单位|配合部门|参与单位|参与部门|主要部门|指导部门|由哪|是谁|职责|谁指导|谁落实|"
-    r"谁推动|联合推进|负责吗|牵头吗|负责的吗|牵头的吗"
+    r"谁推动|联合推进|负责吗|牵头吗|负责的吗|牵头的吗|指导的吗|配合的吗|(?:报送|报|提交|交)给谁|向谁(?:报送|报告|提交)"
 )
 # Words that carry the intent, not the topic: removed before retrieval.
 _QUESTION_WORDS = re.compile(
@@ -46,7 +46,7 @@ _QUESTION_WORDS = re.compile(
     r"几个|几项|怎么|如何|吗|呢|负责|牵头|单位|部门|领导|责任|完成时限|时限|时候|何时|几月|配合|指导|分别|"
     r"时间进度|时间节点|什么时间|哪一年|截至何时|多长时间|"
     r"目标是|目标为|计划|主要|具体|重点|工作|任务|事项|今年|年内|全年|这块|这项|这个|该项|需要|力争|争取|大概|大约|大致|约为|"
-    r"达到|突破|超过|包括|包含|涉及|参与|分管|的|了|是|由|归哪|谁抓|承担|要求|情况"
+    r"达到|突破|超过|包括|包含|涉及|参与|分管|的|了|是|由|归哪|谁抓|承担|要求|情况|正文|部分|提出|提到"
 )
 _PUNCT = re.compile(r"[\s？?！!。，,、；;：:“”\"'（）()《》]+")
 
@@ -161,9 +161,21 @@ _PROVINCES = re.compile(
 _LOCAL = re.compile(r"^([\u4e00-\u9fa5]{2,4}?)(市|县|区|州|盟)")
 
 
+_PLACE_IN_NAME = re.compile(r"([\u4e00-\u9fa5]{2,3}?)(?:省|市|自治区|自治州|区|县|新区|州|盟)")
+_NOT_PLACE = frozenset("全省 全市 全区 全县 本市 本区 各市 各区 城区 市区 地区 园区 片区 新城 中心 直辖 设区 示范 开发 自治 "
+                       "人民 关于 印发 转发".split())
+
+
 def document_places(title: str, issuer: str | None) -> frozenset[str]:
-    """Places a document belongs to ("辽宁", "遂宁", "湘潭"), from its issuer and title."""
+    """Places a document belongs to ("辽宁", "遂宁", "静安"), from its issuer and the head of its title
+    ("上海市嘉定区人民政府办公室关于…" names 上海 and 嘉定)."""
+    head = re.split(r"关于|印发|转发", title)[0]
     names = set(_PROVINCES.findall(title + (issuer or "")))
+    for text in (issuer or "", head):
+        for m in _PLACE_IN_NAME.finditer(text):
+            name = m.group(1)
+            if name not in _NOT_PLACE and not any(w in name for w in ("政府", "办公", "委员", "人民")):
+                names.add(name)
     for text in (issuer or "", title):
         m = _LOCAL.match(text)
         if m and not _PROVINCES.match(m.group(1)):
@@ -207,7 +219,7 @@ def understand(question: str, lexicon: Lexicon) -> Question:
                 topic = topic.replace(alias, " ")
     topic = re.sub(r"(常务)?副?(省长|市长)", " ", topic) if intent == "list" else topic
     if premise:
-        topic = re.sub(r"(是|由)?\s*(负责|牵头|承担|落实|主管)(的)?吗", " ", topic)
+        topic = re.sub(r"(是|由)?\s*(负责|牵头|承担|落实|主管|指导|配合|参与)(的)?吗", " ", topic)
     stripped = _QUESTION_WORDS.sub(" ", topic)
     phrases = tuple(p for p in _PUNCT.split(stripped) if len(p) >= 2)
     topic_text = " ".join(phrases) or ("" if intent == "list" else norm)

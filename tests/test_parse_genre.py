@@ -27,7 +27,7 @@ class TestLiaoning:
     """（一）-numbered items under 一、 headings, "（责任单位：…）" at the end of each."""
 
     def test_items(self, liaoning):
-        assert len(liaoning.items) == 25
+        assert len(liaoning.items) == 26  # 25 numbered measures and the closing provision
         assert [i.item_no for i in liaoning.items[:3]] == ["(一)", "(二)", "(三)"]
         assert liaoning.items[0].section == ("一、严格开复工管理",)
 
@@ -47,13 +47,25 @@ class TestLiaoning:
         assert liaoning.items[3].section == ("二、加大财政金融支持",)
 
 
+    def test_closing_provision_is_its_own_item(self, liaoning):
+        closing = liaoning.items[-1]
+        assert closing.item_no == "" and closing.section == ()
+        assert closing.text.startswith("本政策措施执行期暂定为自发布之日起的3个月")
+        assert "执行期" not in liaoning.items[-2].text  # no longer glued to the last measure
+
+
 class TestSuining:
     """1．-numbered items; the rule "列首位的为牵头单位，下同" is stated once and is not a unit."""
 
     def test_items_and_metadata(self, suining):
-        assert len(suining.items) == 20
+        assert len(suining.items) == 21  # 20 numbered measures and the closing provision
         assert suining.document.number == "遂府办发〔2020〕2号"
         assert suining.document.date == "2020-02-04"
+
+    def test_closing_provision_names_who_interprets(self, suining):
+        closing = suining.items[-1]
+        assert closing.text.startswith("本通知自印发之日起施行")
+        assert closing.units == ("遂宁市人民政府办公室",)  # "由A会同相关部门负责解释"
 
     def test_rule_is_not_a_unit(self, suining):
         first = suining.items[0]

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from corpus import parse_text
-from corpus.aliases import load_aliases
+from corpus.aliases import load_aliases, names_unit
 from corpus.model import Item
 from index.embedding_model import HashEmbedder
 from index.hybrid import Filters, HybridIndex, build_index, update_index
@@ -37,7 +37,7 @@ def old_mask(index: HybridIndex, filters: Filters | None) -> np.ndarray | None:
             continue
         if filters.kinds and clause.kind not in filters.kinds:
             continue
-        if units and not any(v == u or v in u for u in clause.units for v in units):
+        if units and not any(names_unit(v, u) for u in clause.units for v in units):
             continue
         if filters.officials and not set(filters.officials) & set(clause.lead_officials or item.lead_officials):
             continue

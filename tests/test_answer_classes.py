@@ -1,0 +1,148 @@
+"""The classes of real questions that answers must hold up under (scope, twin copies, premises, missing
+figures, target preference, short names, clause-group lists, two questions in one, stability), on the
+bundled documents and on small documents of the genre built in the test."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.figures import asked_figure, missing_words
+
+
+def cited_units(service, answer) -> list[tuple[str, ...]]:
+    return [service.index.items[c.item_id].units for c in answer.citations]
+
+
+class TestScopeNamedInTheQuestion:
+    def test_list_stays_inside_the_named_part(self, service):
+        answer = service.ask("今后五年目标任务里王文序副省长牵头哪些工作？")
+        assert answer.found and answer.citations
+        assert all("今后五年" in c.section for c in answer.citations)
+
+    def test_same_official_in_the_other_part(self, service):
+        answer = service.ask("2023年重点工作责任分解中王文序副省长牵头哪些工作？")
+        assert answer.found and answer.citations
+        assert not any("今后五年" in c.section for c in answer.citations)
+
+
+class TestTwinCopies:
+    def test_the_named_leaders_copy_is_cited(self, service):
+        answer = service.ask("李岩益副省长名下的严格落实粮食安全和耕地保护责任，由哪几个单位分别牵头？")
+        assert answer.found and answer.fields.lead_officials == ("李岩益",)
+        assert "李岩益" in answer.citations[0].section
+
+    def test_neither_named_gives_both(self, service):
+        answer = service.ask("严格落实粮食安全和耕地保护责任由哪位副省长牵头？")
+        assert answer.found
+        assert "徐文光" in answer.answer and "李岩益" in answer.answer
+
+
+class TestWrongPremise:
+    def test_the_documents_unit_and_a_plain_no(self, service):
+        answer = service.ask("惠民保赔付率达到75%是省卫健委负责吗？")
+        assert answer.found and answer.answer.startswith("不是")
+        assert answer.fields.units == ("省医保局",)
+
+    def test_a_right_premise_is_confirmed(self, service):
+        answer = service.ask("惠民保赔付率达到75%是省医保局负责吗？")
+        assert answer.found and answer.answer.startswith("是的")
+
+
+class TestMissingFigure:
+    def test_total_investment_not_listed(self, service):
+        answer = service.ask("之江实验室二期工程科研区总投资多少亿元？")
+        assert not answer.found and answer.reason
+
+    def test_another_level_of_the_same_thing(self, service):
+        answer = service.ask("2023年实验室建设要争创几家全国重点实验室？")
+        assert answer.found and "3" in answer.answer
+        assert "省部级" not in answer.answer.split("〔")[0].split("同一条目")[0]
+
+    def test_indicator_the_item_does_not_state(self, service):
+        answer = service.ask("杭州、嘉兴科创金融改革试验区2023年科创贷款余额要达到多少亿元？")
+        assert not answer.found and "余额" in answer.reason
+
+    @pytest.mark.parametrize(("question", "kind", "unit"), [
+        ("之江实验室二期工程2023年计划投资多少？", "money", ""),
+        ("今年要新建多少个5G基站？", "count", "个"),
+        ("赔付率要达到多少？", "percent", ""),
+        ("提前多少日报送？", "time", "日"),
+        ("地区生产总值增长多少？", None, ""),  # a change without its unit: percent or amount, not said
+    ])
+    def test_kind_of_the_asked_figure(self, question, kind, unit):
+        asked = asked_figure(question)
+        assert (asked.kind, asked.unit) == (kind, unit)
+
+    def test_level_word_before_the_thing(self):
+        class Words:
+            def words(self, text):
+                return [w for w in ("全国", "重点", "实验室") if w in text]
+
+            def __call__(self, text):
+                return self.words(text)
+
+        assert missing_words("要争创 全国重点实验室", "新增省部级重点实验室5家", Words()) == ["全国"]
+        assert missing_words("要争创 全国重点实验室", "争创3家全国重点实验室", Words()) == []
+
+
+class TestTargetPreference:
+    def test_the_task_stating_the_number_not_the_project_row(self, service):
+        answer = service.ask("未来社区建设工程今年要新建多少个未来社区？")
+        assert answer.found and "300" in answer.answer
+
+
+class TestShortNames:
+    @pytest.mark.parametrize(("question", "unit"), [
+        ("十方面民生实事里省人社厅负责哪些？", "省人力社保厅"),
+        ("省交通厅负责哪些民生实事？", "省交通运输厅"),
+    ])
+    def test_short_form_filters_the_unit(self, service, question, unit):
+        answer = service.ask(question)
+        assert answer.found and answer.citations
+        assert all(unit in units for units in cited_units(service, answer))
+
+
+class TestClauseGroupLists:
+    def test_each_line_is_the_matching_clause_group(self, service):
+        answer = service.ask("省医保局负责哪些民生实事？")
+        assert answer.found
+        assert any("惠民保" in c.text for c in answer.citations)
+        assert all("省医保局" in units for units in cited_units(service, answer))
+
+
+class TestTwoQuestionsInOne:
+    def test_figure_and_owner(self, service):
+        answer = service.ask("惠民保赔付率目标是多少，责任单位是哪个？")
+        assert answer.found and "75%" in answer.answer and "省医保局" in answer.answer
+
+    def test_deadline_and_recipient(self, service):
+        answer = service.ask("开展省级新区、高能级战略平台考核评价工作什么时候完成？由哪些单位负责？")
+        assert answer.found and "5月" in answer.answer and "省发展改革委" in answer.answer
+
+
+GENRE_DOC = """某市人民政府办公室关于印发2024年民生实事项目任务分工的通知
+一、教育方面
+1.新建改扩建中小学校10所。（牵头单位：市教育局；配合单位：市住建局、市自然资源局）
+2.新增公办幼儿园学位3000个。（责任单位：市教育局）
+二、交通方面
+3.新改建农村公路200公里。（牵头单位：市交通运输局；配合单位：市财政局）
+"""
+
+UNRELATED_DOC = """某县人民政府关于印发2024年安全生产工作要点的通知
+一、强化责任落实
+1.开展安全生产大检查，排查整治隐患500处以上。（责任单位：县应急管理局）
+2.完成农村公路安全生命防护工程50公里。（牵头单位：县交通运输局）
+"""
+
+
+class TestStableAnswers:
+    def test_an_unrelated_document_does_not_move_an_answer(self, make_writable_service):
+        svc = make_writable_service("k")
+        svc.ingest_bytes(GENRE_DOC.encode(), "city_minsheng", "city.txt")
+        question = "某市今年新改建农村公路多少公里？由哪个单位牵头？"
+        before = svc.ask(question)
+        svc.ingest_bytes(UNRELATED_DOC.encode(), "county_safety", "county.txt")
+        after = svc.ask(question)
+        assert before.found and "200" in before.answer and "市交通运输局" in before.answer
+        assert (after.answer, [c.item_id for c in after.citations][:1]) == (
+            before.answer, [c.item_id for c in before.citations][:1])

@@ -256,7 +256,7 @@ class Attributor:
         if predicate.startswith("会同"):
             partners, more = self._units_at(predicate, 2)
             predicate = predicate[more:] if partners else predicate[2:]
-        if _LEAD_PREDICATE.search(predicate[:30]):
+        if _LEAD_PREDICATE.search(predicate[:60]):
             role = "lead"
         elif predicate.startswith(("指导", "负责指导")):
             role = "guiding"

@@ -24,7 +24,7 @@ from corpus.units import is_unit_list, parse_units
 # the document's closing provision, glued to its last item when the text has no line breaks: "以上措施在疫情
 # 防控期间有效，由市农业农村局负责政策解释", "本方案自印发之日起施行"
 _CLOSING = re.compile(
-    r"(?:(?<=[。）)])|\n)\s*(?=(?:以上|上述|本)(?:政策)?(?:措施|政策|方案|通知|意见|办法|细则|规定|要点|清单)"
+    r"(?:(?<=[。）)])|(?<=\s))\s*(?=(?:以上|上述|本)(?:政策)?(?:措施|政策|方案|通知|意见|办法|细则|规定|要点|清单)"
     r"[^。]{0,40}?(?:有效|施行|执行|解释|废止|起实施))")
 
 

@@ -105,7 +105,7 @@ def _documents_named(question: str, names: DocumentNames) -> tuple[Filters | Non
     return Filters(doc_ids=scope.doc_ids, parts=scope.parts), rest, scope.spans
 
 
-def _without_phrases(q, spans: tuple[str, ...]):
+def _without_phrases(q, spans: tuple[str, ...], words):
     """The question's boost phrases without the words that named its document or part: inside the
     scope every item shares them ("青浦建筑垃圾分工表中" would lift every row of the table alike)."""
     if not spans:
@@ -115,7 +115,13 @@ def _without_phrases(q, spans: tuple[str, ...]):
         for span in sorted(spans, key=len, reverse=True):
             phrase = phrase.replace(span, " ")
         phrases.extend(p for p in phrase.split() if len(p) >= 2)
-    return dataclasses.replace(q, phrases=tuple(phrases))
+    # nor are they searched for: inside the scope they match every item alike, and they outweigh the
+    # few words that tell its items apart ("…“清水行动”工作专班由谁牵头" → 专班)
+    # — word by word, so that a span inside a word ("区城市体检" in 社区城市体检) leaves the word whole
+    pieces = [p for span in spans for p in re.split(r"[\s“”\"'《》〈〉（）()、，,：:]+", span) if len(p) >= 2]
+    kept = [" ".join(w for w in words(part) if not any(w in p for p in pieces)) for part in q.topic.split()]
+    topic = " ".join(" ".join(kept).split())
+    return dataclasses.replace(q, phrases=tuple(phrases), topic=topic if len(topic.replace(" ", "")) >= 2 else q.topic)
 
 
 @dataclass(frozen=True)
@@ -241,7 +247,8 @@ class PolicyQA:
         asked, spans = question, ()
         if filters is None:
             filters, asked, spans = _documents_named(normalize(question), names)
-        q = _without_phrases(dataclasses.replace(understand(asked, lexicon), text=question, scope=spans), spans)
+        q = _without_phrases(dataclasses.replace(understand(asked, lexicon), text=question, scope=spans), spans,
+                             index.tokenizer.words)
         unknown = lexicon.unknown_names(normalize(question))
         if unknown:
             return Answer(question, q.intent, False, NOT_FOUND, reason=f"文件中没有关于{'、'.join(unknown)}的内容"), q.phrases
@@ -309,7 +316,7 @@ class PolicyQA:
         """The support score ask() compares with the threshold (for calibration)."""
         index, lexicon, _, names = self._state
         filters, asked, spans = _documents_named(normalize(question), names)
-        q = _without_phrases(understand(asked, lexicon), spans)
+        q = _without_phrases(understand(asked, lexicon), spans, index.tokenizer.words)
         hits = self._retrieve(index, q, filters, 5)
         if not hits:
             return 0.0, None

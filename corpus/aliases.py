@@ -53,6 +53,26 @@ _LEVELS = ("自治区", "省", "市", "区", "县", "州", "盟", "旗")
 _CENTRAL = ("国家", "国务院", "中国", "中央", "全国", "中华", "最高")
 
 
+_LEVEL_PREFIXES = ("国家", "国务院", "自治区", "省", "市", "区", "县", "州")
+
+
+def unit_level(unit: str) -> str | None:
+    """The level a unit's name starts with (省 for 省发改委), None for a bare name (发改委, 市场监管局)."""
+    if unit.startswith(("市场", "区域")):
+        return None
+    return next((p for p in _LEVEL_PREFIXES if unit.startswith(p)), None)
+
+
+def same_level_variants(table: AliasTable, unit: str) -> frozenset[str]:
+    """A unit's other names at its own level: a bare name links 区发改委 and 市发改委 in the table
+    (each document writes 发展改革委 for its own), but 国家发改委 is neither."""
+    variants = table.variants(unit)
+    level = unit_level(unit)
+    if level is None:
+        return variants
+    return frozenset(v for v in variants if unit_level(v) in (None, level))
+
+
 _ORGAN_ENDS = ("委", "局", "厅", "部", "办", "署", "院", "会", "中心", "政府", "室", "所", "队", "处")
 
 

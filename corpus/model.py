@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from corpus.report import ParseReport
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +25,36 @@ class Investment:
     planned: float | None
     total_text: str = ""
     planned_text: str = ""
+
+
+@dataclass(frozen=True)
+class ParseReport:
+    """What the parse of a document found (counts, warnings, a verdict); built by corpus.report."""
+
+    items: int = 0
+    with_units: int = 0
+    with_lead_units: int = 0
+    with_deadline: int = 0
+    with_targets: int = 0
+    table_rows: int = 0
+    tables: int = 0
+    source: str = ""  # text | markdown | html | docx | pdf
+    warnings: int = 0
+    warning_samples: tuple[str, ...] = ()  # the first warnings, "line 12: …"
+    verdict: str | None = None  # a plain warning (Chinese) when the parse is probably wrong
+
+    @property
+    def share_with_units(self) -> float:
+        return self.with_units / self.items if self.items else 0.0
+
+    def lines(self) -> list[str]:
+        """The report as a user reads it (CLI, logs)."""
+        out = [f"条目 {self.items}（表格行 {self.table_rows}，表格 {self.tables}）；有责任单位 {self.with_units}，"
+               f"有牵头单位 {self.with_lead_units}，有完成时限 {self.with_deadline}，有量化目标 {self.with_targets}；"
+               f"警告 {self.warnings}"]
+        if self.verdict:
+            out.append(f"注意：{self.verdict}")
+        return out
 
 
 @dataclass(frozen=True)

@@ -6,37 +6,7 @@ could not be attributed. The report travels with the document (index, API, CLI, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from corpus.model import Item, ParseWarning
-
-
-@dataclass(frozen=True)
-class ParseReport:
-    items: int = 0
-    with_units: int = 0
-    with_lead_units: int = 0
-    with_deadline: int = 0
-    with_targets: int = 0
-    table_rows: int = 0
-    tables: int = 0
-    source: str = ""  # text | markdown | html | docx | pdf
-    warnings: int = 0
-    warning_samples: tuple[str, ...] = ()  # the first warnings, "line 12: …"
-    verdict: str | None = None  # a plain warning (Chinese) when the parse is probably wrong
-
-    @property
-    def share_with_units(self) -> float:
-        return self.with_units / self.items if self.items else 0.0
-
-    def lines(self) -> list[str]:
-        """The report as a user reads it (CLI, logs)."""
-        out = [f"条目 {self.items}（表格行 {self.table_rows}，表格 {self.tables}）；有责任单位 {self.with_units}，"
-               f"有牵头单位 {self.with_lead_units}，有完成时限 {self.with_deadline}，有量化目标 {self.with_targets}；"
-               f"警告 {self.warnings}"]
-        if self.verdict:
-            out.append(f"注意：{self.verdict}")
-        return out
+from corpus.model import Item, ParseReport, ParseWarning
 
 
 def parse_report(items: tuple[Item, ...], warnings: tuple[ParseWarning, ...], tables: int, source: str

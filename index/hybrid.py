@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from corpus.aliases import AliasTable, load_aliases, names_unit
+from corpus.aliases import AliasTable, load_aliases, names_unit, same_level_variants
 from corpus.model import Clause, Document, Item, ParsedDocument
 from corpus.normalize import normalize
 from index.fusion import reciprocal_rank_fusion
@@ -119,7 +119,9 @@ class HybridIndex:
 
     # ----- filters -------------------------------------------------------------------------
     def unit_variants(self, unit: str) -> frozenset[str]:
-        return self.aliases.variants(unit)
+        """A unit's other names, at its own level: a bare name links 区发改委 and 市发改委 in the alias
+        table (each document writes 发展改革委 for its own), but 国家发改委 is neither."""
+        return same_level_variants(self.aliases, unit)
 
     def mask(self, filters: Filters | None) -> np.ndarray | None:
         """Which clauses pass the filters (None: no filter), from the tables built at load."""

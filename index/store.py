@@ -103,7 +103,7 @@ def _shared_fields(d: dict[str, Any], intern: Interner) -> dict[str, Any]:
 
 
 def document_from_dict(d: dict[str, Any]) -> Document:
-    from corpus.report import ParseReport
+    from corpus.model import ParseReport
 
     d = dict(d)
     report = d.pop("report", None)

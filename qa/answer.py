@@ -501,7 +501,8 @@ def list_answer(
     scope = scope or Filters()
     lines_of: dict[str, tuple[Item, list[Clause]]] = {}
     asked = normalize(question.text)
-    literal = [u for u in question.units if u in asked]
+    # the unit as the question names it ("国家发改委", not the 发改委 inside it)
+    literal = list(dict.fromkeys(v for u in question.units for v in (u, *index.unit_variants(u)) if v in asked))
     literal = [u for u in literal if not any(u != v and u in v for v in literal)]
     who = _join(question.officials or tuple(literal) or question.units)
     if question.officials or question.units:

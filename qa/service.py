@@ -84,6 +84,16 @@ def literally_in(query: str, hits: list[Hit]) -> bool:
                or needle in h.item.lead_officials for h in hits)
 
 
+def _inside_a_unit(spans: tuple[str, ...], question: str, lexicon) -> bool:
+    """Whether the title runs the question seems to name a document by are all parts of units it
+    names (消防救援 of 省消防救援总队 is not the document on 消防救援)."""
+    if not spans:
+        return False
+    named = [n for n in (*lexicon.units, *lexicon.aliases.names()) if len(n) >= 3 and n in question]
+    # only when every span is such a part: "松江" of 松江区绿化市容局 beside the title it names still scopes
+    return all(any(span in n and span != n for n in named) for span in spans)
+
+
 def _document_names(index: HybridIndex) -> dict[str, str]:
     """Each document's name as a question may say it: title, 文号 and issuer."""
     return {d.doc_id: f"{d.title}{d.number or ''}{d.issuer or ''}" for d in index.documents}
@@ -247,6 +257,8 @@ class PolicyQA:
         asked, spans = question, ()
         if filters is None:
             filters, asked, spans = _documents_named(normalize(question), names)
+            if _inside_a_unit(spans, normalize(question), lexicon):
+                filters, asked, spans = None, question, ()
         q = _without_phrases(dataclasses.replace(understand(asked, lexicon), text=question, scope=spans), spans,
                              index.tokenizer.words)
         unknown = lexicon.unknown_names(normalize(question))

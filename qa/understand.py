@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from corpus.aliases import AliasTable
+from corpus.aliases import AliasTable, same_level_variants
 from corpus.normalize import normalize
 
 INTENTS = ("list", "lead_official", "deadline", "investment", "target", "owner", "general")
@@ -124,7 +124,7 @@ class Lexicon:
         rest = text
         for name in names:
             if len(name) >= 3 and name in rest:
-                in_corpus = [v for v in self.aliases.variants(name) if v in self.units]
+                in_corpus = [v for v in same_level_variants(self.aliases, name) if v in self.units]
                 for v in in_corpus or [name]:
                     if v not in found:
                         found.append(v)
@@ -212,11 +212,11 @@ def understand(question: str, lexicon: Lexicon) -> Question:
     also = tuple(i for i in asked if i != intent)
     topic = norm
     if intent == "list" or premise:
-        for name in sorted(set(units) | set(officials) if intent == "list" else set(units), key=len, reverse=True):
+        named = set(units) | set(officials) if intent == "list" else set(units)
+        named |= {a for a in lexicon.aliases.names() if a in topic
+                  and (intent == "list" or any(a in lexicon.aliases.variants(u) for u in units))}
+        for name in sorted(named, key=len, reverse=True):  # 国家发改委 before 发改委
             topic = topic.replace(name, " ")
-        for alias in lexicon.aliases.names():
-            if alias in topic and (intent == "list" or any(alias in lexicon.aliases.variants(u) for u in units)):
-                topic = topic.replace(alias, " ")
     topic = re.sub(r"(常务)?副?(省长|市长)", " ", topic) if intent == "list" else topic
     if premise:
         topic = re.sub(r"(是|由)?\s*(负责|牵头|承担|落实|主管|指导|配合|参与)(的)?吗", " ", topic)

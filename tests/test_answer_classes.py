@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from corpus.aliases import derive_aliases, same_level_variants, unit_level
+from corpus.model import Target
+from qa.answer import pick_target
 from qa.figures import asked_figure, missing_words
 
 
@@ -146,3 +149,55 @@ class TestStableAnswers:
         assert before.found and "200" in before.answer and "市交通运输局" in before.answer
         assert (after.answer, [c.item_id for c in after.citations][:1]) == (
             before.answer, [c.item_id for c in before.citations][:1])
+
+
+class TestTableCellTargets:
+    ROW = (
+        Target("江桥镇·件数：319件", "319", "件"),
+        Target("江桥镇·2024-2026年任务量：950亩", "950", "亩"),
+        Target("江桥镇·2025年约2200亩：360.43亩", "360.43", "亩", year="2025"),
+        Target("江桥镇·2026年约1700亩：278.54亩", "278.54", "亩", year="2026"),
+    )
+
+    def test_a_period_asked_is_the_period_column(self):
+        assert pick_target(self.ROW, "江桥镇2024-2026年总任务量是多少亩？").value == "950"
+
+    def test_a_year_asked_is_that_years_column(self):
+        assert pick_target(self.ROW, "江桥镇2026年要完成多少亩？").value == "278.54"
+
+    def test_the_column_label_outweighs_a_note_in_a_cell(self):
+        row = (Target("广东·1995年招生人数：120（扩招）人", "120", "人", year="1995"),
+               Target("广东·扩招：30人", "30", "人"))
+        assert pick_target(row, "按1996年内地西藏班扩招计划表，广东的扩招任务是多少人？").value == "30"
+
+
+class TestUnitLevels:
+    def test_a_leveled_name_keeps_its_level(self):
+        table = derive_aliases({None: {"发展改革委"}, "区": {"发展改革委"}})
+        assert "区发改委" in table.variants("国家发展改革委")  # the table links them through the bare name
+        assert "区发改委" not in same_level_variants(table, "国家发展改革委")
+        assert "国家发改委" in same_level_variants(table, "国家发展改革委")
+        assert "发展改革委" in same_level_variants(table, "区发展改革委")
+
+    def test_market_regulation_is_not_a_city(self):
+        assert unit_level("市场监管局") is None and unit_level("市市场监管局") == "市"
+
+
+FIRE_DOC = """某区消防救援支队关于印发2024年消防救援工作方案的通知
+一、强化火灾防控
+1.开展高层建筑消防安全专项整治。（责任单位：区消防救援支队）
+2.推进消防救援站建设。（责任单位：区消防救援支队、区住房城乡建设委）
+"""
+
+
+class TestScopeInsideAUnitName:
+    def test_a_title_word_inside_a_unit_does_not_scope_the_question(self, make_writable_service):
+        svc = make_writable_service("k")
+        svc.ingest_bytes(FIRE_DOC.encode(), "district_fire", "fire.txt")
+        answer = svc.ask("省消防救援总队参与哪些任务？")
+        assert answer.found and answer.citations
+        assert all("省消防救援总队" in svc.index.items[c.item_id].units for c in answer.citations)
+
+    def test_the_list_names_the_unit_as_asked(self, service):
+        answer = service.ask("省发改委负责哪些民生实事？")
+        assert answer.answer.startswith("省发改委共涉及")

@@ -75,6 +75,8 @@ class DocumentNames:
         self.numbers = {d.doc_id: _canonical_number(normalize(d.number)) for d in documents if d.number}
         self.places = {d.doc_id: document_places(normalize(d.title), d.issuer) for d in documents}
         self.titles = {d.doc_id: normalize(d.title) for d in documents}
+        # everything a question may call the document by: title, 文号, issuer
+        self.spoken = {d.doc_id: normalize(f"{d.title}{d.number or ''}{d.issuer or ''}") for d in documents}
         self.count = len(documents)
         # a chapter's title without its number: "(三)“十四五”重点安排" is named as "“十四五”重点安排"
         self.parts = {(doc, part): re.sub(r"^[(（]?[一二三四五六七八九十\d]{1,3}[)）、.．]\s*", "", normalize(part))

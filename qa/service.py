@@ -94,11 +94,6 @@ def _inside_a_unit(spans: tuple[str, ...], question: str, lexicon) -> bool:
     return all(any(span in n and span != n for n in named) for span in spans)
 
 
-def _document_names(index: HybridIndex) -> dict[str, str]:
-    """Each document's name as a question may say it: title, 文号 and issuer."""
-    return {d.doc_id: f"{d.title}{d.number or ''}{d.issuer or ''}" for d in index.documents}
-
-
 def _documents_named(question: str, names: DocumentNames) -> tuple[Filters | None, str, tuple[str, ...]]:
     """A filter to the documents (and parts) the question names (文号, place, title), the question without
     the words that named them (inside its scope they say nothing), and those words."""
@@ -300,13 +295,12 @@ class PolicyQA:
             kind_bonus={"project": 0.006} if q.intent == "investment" else None,  # project rows carry investment
         )
 
-    @staticmethod
-    def _best_supported(q, hits: list[Hit], lexicon, index: HybridIndex, spans: tuple[str, ...] = ()) -> tuple[int, float]:
+    def _best_supported(self, q, hits: list[Hit], lexicon, index: HybridIndex, spans: tuple[str, ...] = ()) -> tuple[int, float]:
         """Among the top five, the hit whose text supports the question best (by a clear margin).
         The words that named the document (`spans`) are not asked of the item."""
         ignore = frozenset(t for span in spans for t in index.tokenizer(span))
-        named = _document_names(index)
-        supports = [coverage(q, h, lexicon, index.tokenizer, ignore, named.get(h.item.doc_id, "")) for h in hits[:5]]
+        spoken = self._state[3].spoken
+        supports = [coverage(q, h, lexicon, index.tokenizer, ignore, spoken.get(h.item.doc_id, "")) for h in hits[:5]]
         best = max(range(len(supports)), key=lambda i: (supports[i] > supports[0] + 0.15, supports[i], -i))
         return best, supports[best]
 
@@ -316,9 +310,10 @@ class PolicyQA:
         if states_figure(q, hits[0], index.tokenizer):
             return hits
         ignore = frozenset(t for span in spans for t in index.tokenizer(span))
+        spoken = self._state[3].spoken
         for k, hit in enumerate(hits[1:10], start=1):
             if coverage(q, hit, lexicon, index.tokenizer, ignore,
-                        _document_names(index).get(hit.item.doc_id, "")) < self.config.answer_threshold:
+                        spoken.get(hit.item.doc_id, "")) < self.config.answer_threshold:
                 continue
             if states_figure(q, hit, index.tokenizer):
                 return [hit] + hits[:k] + hits[k + 1:]

@@ -24,38 +24,22 @@ class TestRolePhrasings:
         assert first.lead_units == ("省发展改革委", "省经济和信息化厅")
         assert not any("支撑" in u for u in first.units)
 
-    def test_lead_and_organised_by(self):
-        first, = items("一、工作\n1.抓好秸秆综合利用。（省农业农村厅牵头负责，省生态环境厅、各市政府组织落实）\n")
-        assert first.units == ("省农业农村厅", "省生态环境厅", "各市政府")
-        assert first.lead_units == ("省农业农村厅",)
-
-    def test_lead_by_duty_in_a_sentence(self):
-        first, = items("一、工作\n1.推进能耗监测。省能源局按职责牵头负责，建立全省能耗在线监测平台。\n")
-        assert first.units == ("省能源局",) and first.lead_units == ("省能源局",)
-
-    def test_shared_by_duty_has_no_lead(self):
-        first, = items("一、工作\n1.做好统计调查。（省统计局、省农业农村厅按职责分工负责落实）\n")
-        assert first.units == ("省统计局", "省农业农村厅")
-        assert first.lead_units == ()
-
-    def test_leads_then_responsible(self):
-        first, = items("一、工作\n1.推进数字政府建设。（省大数据局、省政务服务办牵头，各市政府负责）\n")
-        assert first.units == ("省大数据局", "省政务服务办", "各市政府")
-        assert first.lead_units == ("省大数据局", "省政务服务办")
-
-    def test_led_by_with_cooperating_units(self):
-        first, = items("一、工作\n1.优化营商环境。由省发展改革委牵头，省市场监管局、省商务厅配合。\n")
-        assert first.units == ("省发展改革委", "省市场监管局", "省商务厅")
-        assert first.lead_units == ("省发展改革委",)
-
-    def test_ascii_colon_and_comma_between_units(self):
-        first, = items("一、工作\n1.加强执法检查。（责任单位:省公安厅，省司法厅）\n")
-        assert first.units == ("省公安厅", "省司法厅")
-
-    def test_unit_named_inside_the_measure(self):
-        first, = items("一、工作\n1.建立由省发展改革委、省交通运输厅牵头的重大项目协调推进机制，加快项目审批。\n")
-        assert first.units == ("省发展改革委", "省交通运输厅")
-        assert first.lead_units == ("省发展改革委", "省交通运输厅")
+    @pytest.mark.parametrize(("measure", "units", "leads"), [
+        ("抓好秸秆综合利用。（省农业农村厅牵头负责，省生态环境厅、各市政府组织落实）",
+         ("省农业农村厅", "省生态环境厅", "各市政府"), ("省农业农村厅",)),
+        ("推进能耗监测。省能源局按职责牵头负责，建立全省能耗在线监测平台。", ("省能源局",), ("省能源局",)),
+        ("做好统计调查。（省统计局、省农业农村厅按职责分工负责落实）", ("省统计局", "省农业农村厅"), ()),
+        ("推进数字政府建设。（省大数据局、省政务服务办牵头，各市政府负责）",
+         ("省大数据局", "省政务服务办", "各市政府"), ("省大数据局", "省政务服务办")),
+        ("优化营商环境。由省发展改革委牵头，省市场监管局、省商务厅配合。",
+         ("省发展改革委", "省市场监管局", "省商务厅"), ("省发展改革委",)),
+        ("加强执法检查。（责任单位:省公安厅，省司法厅）", ("省公安厅", "省司法厅"), ()),  # ASCII colon, ，
+        ("建立由省发展改革委、省交通运输厅牵头的重大项目协调推进机制，加快项目审批。",
+         ("省发展改革委", "省交通运输厅"), ("省发展改革委", "省交通运输厅")),  # named inside the measure
+    ])
+    def test_phrasing(self, measure, units, leads):
+        first, = items(f"一、工作\n1.{measure}\n")
+        assert (first.units, first.lead_units) == (units, leads)
 
 
 class TestDocumentRules:

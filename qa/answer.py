@@ -10,7 +10,7 @@ from corpus.deadlines import find_time_expressions
 from corpus.model import Clause, Document, Item, Target
 from corpus.normalize import normalize
 from index.hybrid import Filters, Hit, HybridIndex
-from qa.figures import asked_figure, asked_object, kind_of_unit, missing_words, why_not
+from qa.figures import PERIOD, YEAR, asked_figure, asked_object, kind_of_unit, missing_words, why_not
 from qa.understand import Question
 
 NOT_FOUND = "未找到相关条目"
@@ -130,14 +130,12 @@ def _join(names: tuple[str, ...]) -> str:
 
 
 _ASKED_UNIT = re.compile(r"(?:多少|几)(万|亿|千|百)?([\u4e00-\u9fa5]{1,3}?)(?=[？?，。、的]|$|要|是|以|左右)")
-_YEAR = re.compile(r"((?:19|20)\d\d)\s*年")
 
 
 def _bigrams(text: str) -> set[str]:
     return {text[i: i + 2] for i in range(len(text) - 1)}
 
 
-_PERIOD = re.compile(r"((?:19|20)\d\d)\s*[-—－至~]\s*((?:19|20)?\d\d)\s*年")
 
 
 def pick_target(targets: tuple[Target, ...], question: str, preferred: tuple[Target, ...] = (),
@@ -152,8 +150,8 @@ def pick_target(targets: tuple[Target, ...], question: str, preferred: tuple[Tar
     # not in the words that name the table ("按1996年招生计划表，广东的扩招任务是多少")
     asking = next((c for c in re.split(r"[，,；;]", q) if re.search(r"多少|几|哪|什么", c)), q)
     # a period asked ("2024-2026年总任务量") is the period's column, not its last year's
-    periods = {f"{a}-{b[-2:]}" for a, b in _PERIOD.findall(asking)}
-    years = set(_YEAR.findall(_PERIOD.sub(" ", asking)))
+    periods = {f"{a}-{b[-2:]}" for a, b in PERIOD.findall(asking)}
+    years = set(YEAR.findall(PERIOD.sub(" ", asking)))
     asked_grams = {g for g in _bigrams(asking) if not g.isdigit()}
     asked = _ASKED_UNIT.search(q)
     asked_unit = (asked.group(1) or "") + asked.group(2) if asked else ""
@@ -169,7 +167,7 @@ def pick_target(targets: tuple[Target, ...], question: str, preferred: tuple[Tar
             column = t.text[:pos].split("·")[-1]
             s += 2.0 * sum(1 for g in asked_grams if g in column)
         if periods:
-            s += 12 if any(f"{a}-{b[-2:]}" in periods for a, b in _PERIOD.findall(t.text[: max(pos, 0)])) else -6
+            s += 12 if any(f"{a}-{b[-2:]}" in periods for a, b in PERIOD.findall(t.text[: max(pos, 0)])) else -6
         elif years:
             # "2024-2026年任务量" is the whole period's figure, not 2026's
             label = re.sub(r"(?:19|20)\d\d\s*[-—－至~]\s*(?:19|20)?\d\d年?", "", t.text[: max(pos, 0)])
@@ -199,7 +197,7 @@ def pick_deadline(question: str, clause: Clause, item: Item) -> str | None:
     if not found:
         return clause.deadline or item.deadline
     grams = _bigrams(normalize(question))
-    years = set(_YEAR.findall(normalize(question)))
+    years = set(YEAR.findall(normalize(question)))
 
     def score(t) -> tuple[float, int]:
         around = text[max(0, t.start - 14): t.end + 14]

@@ -38,7 +38,8 @@ _CONCEPTS: tuple[tuple[str, str], ...] = (
 _ASKED_UNIT = re.compile(rf"(?:多少|几)([万亿千百]?(?:{'|'.join(map(re.escape, MEASURES))}|日|%))")
 # a change asked without its unit ("增长多少"): a percentage or an amount, the question does not say
 _CHANGE = re.compile(r"(?:增长|下降|提高|降低|增加|减少|提升|上涨|下调|上调)(?:了)?(?:多少|几)(?![个万亿千百元亩米人户天日年吨%])")
-_YEAR = re.compile(r"((?:19|20)\d\d)\s*年")
+YEAR = re.compile(r"((?:19|20)\d\d)\s*年")
+PERIOD = re.compile(r"((?:19|20)\d\d)\s*[-—－至~]\s*((?:19|20)?\d\d)\s*年")  # 2024-2026年
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def asked_figure(question: str) -> AskedFigure:
             if re.search(pattern, near):
                 kind = name
                 break
-    year = _YEAR.search(re.sub(r"(?:19|20)\d\d\s*[-—－至~]\s*(?:19|20)?\d\d\s*年", " ", asking))  # not a period
+    year = YEAR.search(PERIOD.sub(" ", asking))  # a year, not a period
     return AskedFigure(kind, year.group(1) if year else None, m.group(1) if m else "")
 
 

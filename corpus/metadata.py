@@ -20,7 +20,7 @@ _CN_DATE = re.compile(r"([一二三四五六七八九〇零○]{4})年([一二�
 _ISO_DATE = re.compile(r"((?:19|20)\d\d)[-/.](\d{1,2})[-/.](\d{1,2})")
 _DOC_KIND = r"(?:通知|意见|决定|批复|函|报告|措施|办法|方案|要点|计划|规划|清单|细则|规定|安排|指引|分解|纲要|请示|公告|通告)"
 _TITLE = re.compile(rf"((?<!\S)\S*?关于.+?的(?:若干|实施|指导)?{_DOC_KIND}(?:》的(?:通知|函|意见))?|\S{{2,50}}?(?:工作要点|工作方案|实施方案|行动方案|行动计划|责任分解|任务清单|若干措施|重点工作安排|指导意见))")
-_ISSUER_END = re.compile(r"(?:人民政府|政府|办公厅|办公室|委员会|管委会|厅|局|委|办|部|署|总局|中心|领导小组)$")
+_ISSUER_END = re.compile(r"(?:人民政府|政府|办公厅|办公室|委员会|管委会|国务院|厅|局|委|办|部|署|总局|中心|领导小组)$")
 _CN_DIGIT = {"〇": 0, "零": 0, "○": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
 
@@ -93,21 +93,28 @@ def _title_from(lines: list[str]) -> tuple[str, str | None]:
     return "", None
 
 
+def signature_issuer(above: str, text: str) -> str | None:
+    """The issuer, when `text` is a bare date and the line `above` it names a unit: a signature block."""
+    if not (iso_date(text) and len(_tidy(text)) <= 16):
+        return None
+    name = _tidy(above).strip("()（）")
+    name = re.sub(r"[（(].*?[）)]$", "", name)
+    return name if 3 <= len(name) <= 30 and _ISSUER_END.search(name) else None
+
+
 def _signature(lines: list[str]) -> tuple[str | None, str | None]:
     """(issuer, date) from a signature block: a unit name on its own line, the date just below."""
     for i, text in enumerate(lines):
         date = iso_date(text)
         if date and len(_tidy(text)) <= 16 and i > 0:
-            above = _tidy(lines[i - 1]).strip("()（）")
-            if 3 <= len(above) <= 30 and _ISSUER_END.search(re.sub(r"[（(].*?[）)]$", "", above)):
-                return re.sub(r"[（(].*?[）)]$", "", above), date
-            return None, date
+            return signature_issuer(lines[i - 1], text), date
     return None, None
 
 
 def document_metadata(doc_id: str, meta: DocumentMeta, lines: list[str], source: str = "",
-                      checksum: str = "") -> Document:
-    """Title, 文号, issuer and date of a document from its own metadata and its first lines."""
+                      checksum: str = "", closing: list[str] | tuple[str, ...] = ()) -> Document:
+    """Title, 文号, issuer and date of a document from its own metadata, its first lines and the lines
+    after its body (`closing`: where the signature block usually is)."""
     head = [t for t in lines[:80] if t.strip()]
     number = meta.number or doc_number(head[:40])
     title_text, issuer_prefix = _title_from(head[:40])
@@ -120,6 +127,9 @@ def document_metadata(doc_id: str, meta: DocumentMeta, lines: list[str], source:
                 issuer = compact[: -len("文件")]
                 break
     sig_issuer, sig_date = _signature(head)
+    if sig_issuer is None and sig_date is None:
+        # the signature block closes the body: "国务院 / 2018年11月16日" after the last item
+        sig_issuer, sig_date = _signature([t for t in closing if t.strip()][:20])
     issuer = issuer or issuer_prefix or sig_issuer
     if issuer is None and title and "关于" in title:
         before = title.split("关于")[0]

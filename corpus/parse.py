@@ -77,7 +77,7 @@ def parse_document(doc: BlockDocument, doc_id: str, source: str = "", attributor
         attributor = Attributor(attributor.vocab, attributor.lexicon.with_known(known))
     tree = build_tree(split_collapsed(lines), attributor.has_attribution, paragraphs=doc.kind != "text")
     document = document_metadata(doc_id, doc.meta, [t for _, t in (tree.preamble or lines)[:80]] or
-                                 [t for _, t in lines[:80]], source, checksum)
+                                 [t for _, t in lines[:80]], source, checksum, [t for _, t in tree.trailer])
     warnings: list[ParseWarning] = []
     rules = DocumentRules()
     seen: set[str] = set()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from corpus.metadata import signature_issuer
 from corpus.normalize import to_halfwidth
 
 CN_DIGITS = {"零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -143,6 +144,10 @@ def build_tree(lines: list[tuple[int, str]], has_attribution=None, paragraphs: b
             prev_text, prev_raw = to_halfwidth(text).strip(), text
             continue
         if root.children and _TRAILER.match(text):
+            in_trailer = True
+        if root.children and not in_trailer and stack[-1].lines and signature_issuer(stack[-1].lines[-1][1], text):
+            # the signature block (issuer above the date) ends the body: it is no part of the last item
+            trailer.append(stack[-1].lines.pop())
             in_trailer = True
         marker = _match_marker(text)
         accepted = False

@@ -31,6 +31,12 @@ class RoleVocabulary:
                 return phrase, role
         return None
 
+    def names_a_role(self, text: str) -> bool:
+        """Whether the text states who leads or answers in words (a label, or 牵头, 负责), not only a
+        unit as a sentence's subject ("财政部要加大资金支持力度": 支持 there is no role)."""
+        return any(word in text for word, _ in self.labels) or any(
+            p in text for p, role in self.after if role in ("lead", "responsible"))
+
     def states_first_leads(self, text: str) -> bool:
         return any(p.search(text) for p in self.rules)
 

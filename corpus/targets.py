@@ -37,6 +37,8 @@ _PHRASE_SPLIT = re.compile(r"[，。；;！？,、：:]")
 _NOT_AFTER = re.compile(r"^(?:年(?!度?[^\d]*?[万亿])|月|日|号|届|季度|批次|世纪|—|-|/|[A-Za-z](?![A-Za-z]))")
 
 
+_BASELINE_BEFORE = re.compile(r"(?:从|由)(?:(?:19|20)\d\d年(?:底|末)?的?)?$")
+_BASELINE_THEN = re.compile(r"^[^\d]{0,12}?(?:增加|提高|提升|增长|扩大|下降|降低|减少|压减|缩减|达|上升)?(?:到|至)(?:(?:19|20)\d\d年(?:底|末)?的?)?\d")
 _RANGE = re.compile(r"(?<![\d.A-Za-z\-/〔第“])(\d+(?:\.\d+)?)\s*(?:—|－|-|–|~|～|至|到)\s*(\d+(?:\.\d+)?)")
 _YEARS_SPAN = re.compile(r"^年(以上|以内|以下|左右|内|之内)?(?![度底末初内中]|\d)")
 # "提前30日", "15日内": a count of days; "3月30日", "10日前" are dates
@@ -87,6 +89,8 @@ def extract_targets(norm: str) -> tuple[Target, ...]:
                 continue
             if _NOT_AFTER.match(rest) or _inside_title(norm, start + m.start()):
                 continue
+            if _BASELINE_BEFORE.search(phrase[: m.start()]) and _BASELINE_THEN.search(rest):
+                continue  # "从438座增加到1000座以上": 438 is where it starts, not the target
             if len(value) == 4 and value.startswith(("19", "20")) and not _UNIT.match(rest):
                 continue
             unit_m = _UNIT.match(rest)

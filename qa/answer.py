@@ -9,6 +9,7 @@ from corpus.aliases import names_unit
 from corpus.deadlines import find_time_expressions
 from corpus.model import Clause, Document, Item, Target
 from corpus.normalize import normalize
+from corpus.roles import load_roles
 from index.hybrid import Filters, Hit, HybridIndex
 from qa.figures import PERIOD, YEAR, asked_figure, asked_object, kind_of_unit, missing_words, why_not
 from qa.understand import Question
@@ -508,10 +509,14 @@ def list_answer(
                    else replace(scope, units=question.units))
         leads_only = bool(question.units) and not question.officials and _lists_leads(question)
         variants = {v for u in question.units for v in index.unit_variants(u)}
+        roles = load_roles()
         for clause in index.clauses_matching(filters):
-            if leads_only and not any(names_unit(v, u) for u in clause.lead_units for v in variants):
-                continue
             item = index.items[clause.item_id]
+            # a lead is the item's, or one its clause states in words: the subject of "财政部要加大
+            # 资金支持力度" answers for that sentence, it does not lead the task
+            if leads_only and not (any(names_unit(v, u) for u in clause.lead_units for v in variants)
+                                   and (clause.lead_units == item.lead_units or roles.names_a_role(clause.text))):
+                continue
             lines_of.setdefault(item.item_id, (item, []))[1].append(clause)
     items = [item for item, _ in lines_of.values()]
     sections = _sections_named(question.text, items)

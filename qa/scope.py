@@ -31,6 +31,8 @@ _ANNEX_REF = re.compile(r"附(件|表)?\s*(\d+|[一二三四五六七八九十]+
 # where a part is named as a place to look: right after its words ("分工表中", "民生实事方面"), or after a
 # word for a table or a list ("…分工表里"); not two arbitrary characters later ("大湾区工作|要点中")
 _LOCATIVE = re.compile(r"(?:的)?(?:表|单|清单|任务表|分工表|一览表)?(?:中|里|内|上|所列|列出|列明|部分|方面)")
+_KIND = r"(?:指导|实施|工作|行动)?(?:通知|意见|方案|要点|措施|清单|计划|办法|规划)"
+_NAMED_AFTER = re.compile(rf"(?:的?(?:{_KIND}|分工表?))?[中里内]|的?{_KIND}")
 _LOCATIVE_BEFORE = re.compile(r"(?:在|按照|根据|据|按)$")
 _LIGHT = re.compile(r"关于|印发|通知|的|和|与|及|[^\u4e00-\u9fff]")
 
@@ -63,6 +65,14 @@ def _runs_at(question: str, title: str) -> list[tuple[int, str]]:
     return runs
 
 
+def document_year(document: Document) -> str | None:
+    """The year a document was issued: its date's, else its 文号's ("国发〔2018〕39号")."""
+    if document.date:
+        return document.date[:4]
+    found = re.search(r"[〔\[［(（]((?:19|20)\d\d)[〕\]］)）]", document.number or "")
+    return found.group(1) if found else None
+
+
 def _runs(question: str, title: str) -> list[str]:
     return [run for _, run in _runs_at(question, title)]
 
@@ -78,6 +88,7 @@ class DocumentNames:
         # everything a question may call the document by: title, 文号, issuer
         self.spoken = {d.doc_id: normalize(f"{d.title}{d.number or ''}{d.issuer or ''}") for d in documents}
         self.count = len(documents)
+        self.years = {d.doc_id: year for d in documents if (year := document_year(d))}
         # a chapter's title without its number: "(三)“十四五”重点安排" is named as "“十四五”重点安排"
         self.parts = {(doc, part): re.sub(r"^[(（]?[一二三四五六七八九十\d]{1,3}[)）、.．]\s*", "", normalize(part))
                       for doc, names in (parts or {}).items() for part in names if part}
@@ -91,10 +102,17 @@ class DocumentNames:
         if not any(run in text for d, text in self.texts.items() if d != doc_id):
             return True
         at = question.find(run)
-        after = question[at + len(run):]
-        return bool(re.match(r"(?:的?(?:通知|意见|方案|要点|措施|清单|分工表?|计划|办法|规划))?[中里内]|"
-                             r"的?(?:通知|意见|方案|要点|措施|清单|计划|办法|规划)", after)
-                    or _LOCATIVE_BEFORE.search(question[:at]))
+        # the name may go on in further runs of the title, a year between them ("国务院2018年促进就业
+        # 若干意见里"): the word that makes it a name may come after any of them
+        ends = [at + len(run)]
+        title = self.titles.get(doc_id, "")
+        while True:
+            gap = re.match(r"(?:(?:19|20)\d\d年?|的)?", question[ends[-1]:]).end()
+            nxt = next((r for s, r in _runs_at(question[ends[-1] + gap:], title) if s == 0), None)
+            if nxt is None:
+                break
+            ends.append(ends[-1] + gap + len(nxt))
+        return any(_NAMED_AFTER.match(question, end) for end in ends) or bool(_LOCATIVE_BEFORE.search(question[:at]))
 
     def _distinctive_runs(self, question: str, doc_id: str) -> list[str]:
         """Maximal runs of the title (3+ characters, not generic) that the question contains."""
@@ -197,6 +215,8 @@ class DocumentNames:
             runs = self._distinctive_runs(question, doc_id)
             places = [p for p in self.places.get(doc_id, ()) if p in question]
             score = sum(len(re.sub(r"[^\u4e00-\u9fff]", "", _GENERIC.sub("", r))) for r in runs) + 2.0 * len(places)
+            if runs and self.years.get(doc_id) and f"{self.years[doc_id]}年" in question:
+                score += 2.0  # the document's year beside a run of its title; a year alone names nothing
             if score:
                 scores[doc_id] = score
                 spans[doc_id] = runs + places
@@ -209,3 +229,17 @@ class DocumentNames:
         if len(chosen) >= self.count:
             return DocumentScope()
         return DocumentScope(chosen, tuple(dict.fromkeys(s for d in chosen for s in spans[d])))
+
+
+_SCOPE_LEAD = re.compile(r"^(?:在)?([^，,。？?]{2,30}?)(?:里|中|内)[，,]")
+_NAME_BEFORE_NUMBER = re.compile(r"([\u4e00-\u9fa5“”]{2,20})[（(][^（()）]*?[〔\[［]\s*(?:19|20)\d\d\s*[〕\]］]\s*\d{1,4}\s*号[)）]")
+
+
+def described_scope(question: str) -> tuple[str, ...]:
+    """Phrases by which a question describes where to look, whether or not they named a document:
+    a leading "…措施里，" and a name before a bracketed 文号 ("国办督查激励措施（国办发〔2018〕117号）").
+    They say where the answer is, not what it is, so an item that lacks their words is not the worse."""
+    out = [m.group(1) for m in (_SCOPE_LEAD.match(question),) if m]
+    out += [m.group(1) for m in _NAME_BEFORE_NUMBER.finditer(question)]
+    return tuple(out)
+

@@ -18,7 +18,7 @@ from corpus.normalize import normalize
 from index.hybrid import Filters, Hit, HybridIndex, build_index, update_index
 from index.store import IndexError_
 from qa.answer import NOT_FOUND, Answer, cite, compose, coverage, list_answer, states_figure, unnamed_words
-from qa.scope import DocumentNames
+from qa.scope import DocumentNames, described_scope, document_year
 from qa.understand import Lexicon, understand
 
 _SAFE_DOC_ID = re.compile(r"^[0-9A-Za-z_\-\u4e00-\u9fff]{1,80}$")
@@ -110,6 +110,25 @@ def _documents_named(question: str, names: DocumentNames) -> tuple[Filters | Non
     return Filters(doc_ids=scope.doc_ids, parts=scope.parts), rest, scope.spans
 
 
+def _uncovered(text: str, pieces: list[str], words) -> list[str]:
+    """The words of `text` not wholly inside where a piece occurs in it: the 公园 of 公园城市 goes, the
+    公园 of 公园数量 stays."""
+    covered = [False] * len(text)
+    for piece in pieces:
+        for m in re.finditer(re.escape(piece), text):
+            covered[m.start():m.end()] = [True] * len(piece)
+    out, at = [], 0
+    for w in words(text):
+        start = text.find(w, at)
+        if start < 0:
+            out.append(w)
+            continue
+        at = start + len(w)
+        if not all(covered[start:at]):
+            out.append(w)
+    return out
+
+
 def _without_phrases(q, spans: tuple[str, ...], words):
     """The question's boost phrases without the words that named its document or part: inside the
     scope every item shares them ("青浦建筑垃圾分工表中" would lift every row of the table alike)."""
@@ -124,7 +143,7 @@ def _without_phrases(q, spans: tuple[str, ...], words):
     # few words that tell its items apart ("…“清水行动”工作专班由谁牵头" → 专班)
     # — word by word, so that a span inside a word ("区城市体检" in 社区城市体检) leaves the word whole
     pieces = [p for span in spans for p in re.split(r"[\s“”\"'《》〈〉（）()、，,：:]+", span) if len(p) >= 2]
-    kept = [" ".join(w for w in words(part) if not any(w in p for p in pieces)) for part in q.topic.split()]
+    kept = [" ".join(_uncovered(part, pieces, words)) for part in q.topic.split()]
     topic = " ".join(" ".join(kept).split())
     return dataclasses.replace(q, phrases=tuple(phrases), topic=topic if len(topic.replace(" ", "")) >= 2 else q.topic)
 
@@ -164,8 +183,11 @@ class PolicyQA:
             by_level.setdefault(levels.get(item.doc_id), set()).update(item.units)
         aliases = derive_aliases(by_level, self.aliases)
         index.aliases = aliases
-        lexicon = Lexicon.from_items(index.items.values(), aliases, index.tokenizer,
-                                     [d.title for d in index.documents], item_df=index.item_df)
+        # a document's year is known even where only its date or 文号 states it ("国务院2018年…意见")
+        names_known = [f"{d.title} {d.number or ''} {year + '年' if (year := document_year(d)) else ''}"
+                       for d in index.documents]
+        lexicon = Lexicon.from_items(index.items.values(), aliases, index.tokenizer, names_known,
+                                     item_df=index.item_df)
         same_text: dict[str, tuple[Item, ...]] = {}
         for item in index.items.values():
             same_text[item.norm] = same_text.get(item.norm, ()) + (item,)
@@ -298,18 +320,23 @@ class PolicyQA:
     def _best_supported(self, q, hits: list[Hit], lexicon, index: HybridIndex, spans: tuple[str, ...] = ()) -> tuple[int, float]:
         """Among the top five, the hit whose text supports the question best (by a clear margin).
         The words that named the document (`spans`) are not asked of the item."""
-        ignore = frozenset(t for span in spans for t in index.tokenizer(span))
+        ignore = self._not_asked(q, spans, index)
         spoken = self._state[3].spoken
         supports = [coverage(q, h, lexicon, index.tokenizer, ignore, spoken.get(h.item.doc_id, "")) for h in hits[:5]]
         best = max(range(len(supports)), key=lambda i: (supports[i] > supports[0] + 0.15, supports[i], -i))
         return best, supports[best]
+
+    @staticmethod
+    def _not_asked(q, spans: tuple[str, ...], index: HybridIndex) -> frozenset[str]:
+        """The words that named or described where to look: not asked of an item, counted where it has them."""
+        return frozenset(t for span in (*spans, *described_scope(normalize(q.text))) for t in index.tokenizer(span))
 
     def _stating_figure(self, q, hits: list[Hit], index: HybridIndex, lexicon, spans) -> list[Hit]:
         """For a figure question, the first of the well-supported hits whose item states the figure asked
         ("新建多少个未来社区": the task that says 新建300个, not the project row named 未来社区建设工程)."""
         if states_figure(q, hits[0], index.tokenizer):
             return hits
-        ignore = frozenset(t for span in spans for t in index.tokenizer(span))
+        ignore = self._not_asked(q, spans, index)
         spoken = self._state[3].spoken
         for k, hit in enumerate(hits[1:10], start=1):
             if coverage(q, hit, lexicon, index.tokenizer, ignore,

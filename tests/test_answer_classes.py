@@ -201,3 +201,58 @@ class TestScopeInsideAUnitName:
     def test_the_list_names_the_unit_as_asked(self, service):
         answer = service.ask("省发改委负责哪些民生实事？")
         assert answer.answer.startswith("省发改委共涉及")
+
+
+# two documents of the genre on the same subject: the question names one by its issuer, year and a
+# title run split by other words; one item's sentence names a unit as its subject without a role
+CENTRAL_DOC = """国务院关于做好促进就业工作的若干意见
+一、支持企业稳定发展
+（一）加大稳岗支持力度。对不裁员的参保企业返还失业保险费。（人力资源社会保障部、财政部负责。列第一位者为牵头单位，下同）
+（二）支持小微企业融资担保。各地政府性融资担保基金优先为小微企业提供担保。（财政部、人民银行负责）
+二、落实各方责任
+（三）明确部门组织协调责任。人力资源社会保障部要统筹协调就业政策制定。财政部要加大资金支持力度，保障就业政策落实。（各有关部门和单位按职责分工负责）
+国务院
+2018年11月16日
+"""
+PROVINCE_DOC = """某省人民政府关于印发某省进一步稳定和促进就业若干政策措施的通知
+一、减轻企业负担
+1.返还失业保险费。对不裁员的企业返还失业保险费。（责任单位：省人力资源社会保障厅、省财政厅）
+2.支持小微企业融资担保。鼓励融资担保机构降低担保费率。（责任单位：省财政厅）
+某省人民政府
+2020年2月20日
+"""
+
+
+@pytest.fixture(scope="module")
+def jobs_service(make_writable_service):
+    svc = make_writable_service("k")
+    svc.ingest_bytes(CENTRAL_DOC.encode(), "central_jobs", "central.txt")
+    svc.ingest_bytes(PROVINCE_DOC.encode(), "province_jobs", "province.txt")
+    return svc
+
+
+class TestNamedByIssuerAndYear:
+    def test_signature_gives_issuer_and_date_and_is_no_part_of_the_last_item(self, jobs_service):
+        doc = jobs_service.documents()["central_jobs"]
+        assert (doc.issuer, doc.date) == ("国务院", "2018-11-16")
+        last = [i for i in jobs_service.index.items.values() if i.doc_id == "central_jobs"][-1]
+        assert "2018年11月16日" not in last.text and not last.text.rstrip().endswith("国务院")
+
+    def test_a_title_run_split_by_the_year_names_the_document(self, jobs_service):
+        answer = jobs_service.ask("国务院2018年促进就业若干意见里，人力资源社会保障部牵头的有哪些事项？")
+        assert answer.found and {c.doc_id for c in answer.citations} == {"central_jobs"}
+
+    def test_a_sentence_subject_without_a_role_leads_nothing(self, jobs_service):
+        answer = jobs_service.ask("国务院2018年促进就业若干意见里，财政部牵头的有哪些事项？")
+        assert answer.found
+        assert [c.item_no for c in answer.citations] == ["(二)"]  # not (三), where 财政部 is only a subject
+
+
+class TestDescribedScope:
+    def test_a_leading_place_phrase_and_a_name_before_a_number(self):
+        from qa.scope import described_scope
+
+        assert described_scope("督查激励30项措施里,对交通建设成效好的省份由哪些部门负责?") == ("督查激励30项措施",)
+        assert described_scope("国办督查激励措施(国办发〔2018〕117号)对创新驱动成效明显的省份支持几家?") == (
+            "国办督查激励措施",)
+        assert described_scope("省发改委负责哪些任务?") == ()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from corpus.aliases import load_aliases, parse_aliases
 from corpus.normalize import normalize
 from corpus.targets import extract_targets
@@ -67,3 +69,14 @@ class TestAliases:
         table = parse_aliases("甲\t乙\n乙\t丙\n# comment\n")
         assert table.variants("甲") == {"甲", "乙", "丙"}
         assert table.variants("丁") == {"丁"}
+
+
+class TestBaselineIsNoTarget:
+    @pytest.mark.parametrize("text, expected", [
+        ("公园数量从438座增加到1000座以上", [("1000", "座")]),
+        ("森林覆盖率从18.49%提升到19.5%", [("19.5", "%")]),
+        ("由2020年的30%提高到2025年的50%", [("50", "%")]),
+        ("从业人员达到500人", [("500", "人")]),  # 从 of 从业 opens no baseline
+    ])
+    def test_the_number_it_grows_from_is_left_out(self, text, expected):
+        assert [(t.value, t.unit) for t in extract_targets(text)] == expected

@@ -321,7 +321,8 @@ def compose(
                           (citation,), reason=missing)
         if target:
             text = f"目标：{target.text}（{target_text(target)}）"
-            others = [t for t in clause.targets if t != target and t.text != target.text]
+            others = [t for t in clause.targets if t != target and t.text != target.text
+                      and (t.value, t.unit) != (target.value, target.unit)]
             if others:
                 text += "；同一条目还列有：" + "；".join(t.text for t in others[:6])
             text += f"。{ref}"
@@ -433,6 +434,20 @@ def _premise_answer(question: Question, subject: str, clause: Clause, item: Item
     return f"是的。{owner}。"
 
 
+def _aside_sentence(aside: str, clause: Clause, item: Item) -> str:
+    """What the item says on a yes/no part asked beside the main question ("这笔补助要缴个人所得税吗"):
+    its sentence sharing the most two-character runs with the part, quoted as printed; or that it says
+    nothing of it."""
+    words = re.sub(r"[吗么呢?？,，。]|是否|有没有|能否|可否|这笔|这项|该项|需要|要", "", aside)
+    grams = {words[i:i + 2] for i in range(len(words) - 1)}
+    best, best_shared = "", 1
+    for sentence in re.split(r"(?<=[。；;])", normalize(item.text)):
+        shared = sum(g in sentence for g in grams)
+        if shared > best_shared:
+            best, best_shared = sentence.strip("。；; "), shared
+    return f"另：{best}" if best else f"该条目未提及“{words}”"
+
+
 def _with_also(question: Question, text: str, ref: str, subject: str, clause: Clause, item: Item, officials,
                fields: AnswerFields) -> str:
     """A question that asks two things ("…达到多少？由哪个部门负责？") gets both, from the same item."""
@@ -449,6 +464,8 @@ def _with_also(question: Question, text: str, ref: str, subject: str, clause: Cl
             target = pick_target(tuple(dict.fromkeys(clause.targets + item.targets)), question.text, clause.targets)
             if target:
                 extra.append(f"目标：{target.text}（{target_text(target)}）")
+    for aside in question.asides:
+        extra.append(_aside_sentence(aside, clause, item))
     if not extra:
         return text
     body = text[: -len(ref)] if ref and text.endswith(ref) else text

@@ -100,7 +100,7 @@ _QUANTITY = re.compile(
     r"(?:多少|几)")
 _BOUNDARY = re.compile(r".*(?:要求|提出|规定|明确|中|里|把|对|为|在|按照|根据|，|,)")
 _GENERIC = frozenset(
-    "多少 今年 全年 年度 目标 要求 力争 计划 达到 突破 超过 提高 增加 增长 下降 完成 新增 新建 建成 规模 数量 总量 标准 "
+    "多少 今年 全年 年度 目标 要求 门槛 上限 下限 幅度 水平 用于 力争 计划 达到 突破 超过 提高 增加 增长 下降 完成 新增 新建 建成 规模 数量 总量 标准 "
     "累计 其中 一共 总共 分别 实现 主要 重点 任务 工作 要 共 个 年 项 的 是 多大 多长 多高 最高 最多 最少 至少 以上 以下 "
     "原则上 原则 一般 应当 应 可以 可 能 需要 需 将 已 建设 开展 推进 加快 个人 人员 企业 单位 群众 职工 对象 大概 大约 "
     "大致 约 左右 一共 总体 整体 今后 五年 三年 十年 明年 近期 目前 当前 本年 年内 期间 届时 确保 争取 推动 实施 "
@@ -148,6 +148,7 @@ def missing_words(obj: str, sentence: str, tokenizer, around: str = "", elsewher
     words = [t for t in dict.fromkeys(cut(phrase)) if _counts(t, tokenizer)]
     out: list[str] = [w for w in _QUALIFIED if w in obj and w not in text]
     out += _other_level(phrase, said)
+    out += _narrower_total(obj, said)
     low = phrase.lower()
     for token in words:
         t = token.lower()
@@ -160,14 +161,43 @@ def missing_words(obj: str, sentence: str, tokenizer, around: str = "", elsewher
             continue
         at = low.find(t)
         rest = low[at + len(t): at + len(t) + 6]
-        # a word the text lacks, right before words it has (one other missing word may come between)
         if t in normalize(elsewhere).lower():
+            if token == words[-1] and len(words) > 1 and not after:
+                # the thing measured, which the item names only in another sentence: "专项资金中用于生猪
+                # 生产补贴的是多少" against "安排500万元专项资金" (the fund's figure, not the subsidy's)
+                out.append(token)
             continue
+        # a word the text lacks, right before words it has (one other missing word may come between)
         if any(len(rest) >= k + 2 and not rest[k: k + 2].isdigit() and rest[k: k + 2] in text for k in (0, 1, 2)):
             out.append(token)
         elif token == words[-1] and len(words) > 1 and re.search(r"[额量值数]$", t):
             out.append(token)  # the indicator itself, after words the item has (科创贷款余额 against 再贴现额度)
+    head = words[-1].lower() if len(words) > 1 and not after else ""
+    # the thing measured named nowhere in the item, not even by a word that shares a character with it
+    # (补贴 for 补助): the figure is another's
+    if head and head not in text and head not in normalize(elsewhere).lower() and not _compound_of(head, said) \
+            and not any(ch in said for ch in head) and words[-1] not in out:
+        out.append(words[-1])
     return [w for w in out if not any(w != v and w in v for v in out)]
+
+
+_TOTAL = re.compile(r"总投资|总规模|总量|总额")
+
+
+def _narrower_total(obj: str, said: str) -> list[str]:
+    """The thing whose total is asked when the text gives the total of a narrower thing: 体育产业总规模
+    against "体育竞赛表演产业总规模" (the asked words are all there, in order, but something comes between)."""
+    out = []
+    for m in _TOTAL.finditer(obj):
+        asked = re.sub(r"^(?:年底|年末|年)", "", re.search(r"[\u4e00-\u9fff]*$", obj[: m.start()]).group(0))[-8:]
+        if len(asked) < 2:
+            continue
+        stated = [re.search(r"[\u4e00-\u9fff]{0,12}$", said[: t.start()]).group(0)
+                  for t in re.finditer(re.escape(m.group()), said)]
+        if stated and not any(s.endswith(asked) for s in stated) and any(
+                re.search(".*?".join(map(re.escape, asked)), s) for s in stated):
+            out.append(asked)
+    return out
 
 
 def _other_level(phrase: str, said: str) -> list[str]:

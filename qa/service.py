@@ -276,6 +276,9 @@ class PolicyQA:
             filters, asked, spans = _documents_named(normalize(question), names)
             if _inside_a_unit(spans, normalize(question), lexicon):
                 filters, asked, spans = None, question, ()
+            if "正文" in question and filters is not None and filters.parts:
+                # a chapter of the body: its annexed table may repeat the chapter's title, never its items
+                filters = dataclasses.replace(filters, parts=())
         q = _without_phrases(dataclasses.replace(understand(asked, lexicon), text=question, scope=spans), spans,
                              index.tokenizer.words)
         unknown = lexicon.unknown_names(normalize(question))
@@ -286,6 +289,9 @@ class PolicyQA:
         # a figure question looks a little deeper for the hit that states its figure (see _stating_figure)
         figure = q.intent in ("target", "investment")
         hits = self._retrieve(index, q, filters, max(top_k, 10 if figure else 5))
+        if "正文" in question:
+            # "…安排正文（…部分）提出…": the body, not the annexed table that repeats it
+            hits = [h for h in hits if not h.item.annex] or hits
         if not hits:
             return Answer(question, q.intent, False, NOT_FOUND, reason="没有检索到任何条目"), q.phrases
         best, support = self._best_supported(q, hits, lexicon, index, spans)

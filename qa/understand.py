@@ -13,7 +13,7 @@ from corpus.normalize import normalize
 INTENTS = ("list", "lead_official", "deadline", "investment", "target", "owner", "general")
 
 _LIST = re.compile(
-    r"(牵头|负责|承担|涉及|分管|参与|包括|包含|有|列|指导|配合)了?的?(哪些|几项|多少项|哪几项|哪几条|哪几部分|哪几个方面|哪些条|哪几)(?!单位|部门|机构)|"
+    r"(牵头|负责|承担|涉及|分管|参与|包括|包含|有|列|指导|配合)了?的?(哪些|几项|多少项|哪几项|哪几条|哪几部分|哪几个方面|哪些条|哪几|哪项|哪一项)(?!单位|部门|机构)|"
     r"(哪些|所有|全部)(重点)?(工作|任务|事项|项目|改革|政策|平台|实事|措施|指标|场景|条款)|"
     r"(工作|任务|事项|措施|指标|条款|部分|项目|场景)(有|是)哪些|列出|哪几项|哪几条"
 )
@@ -62,6 +62,7 @@ class Question:
     premise: tuple[str, ...] = ()  # units a yes/no question supposes ("…是省发改委负责吗？")
     also: tuple[str, ...] = ()  # further intents of a question that asks two things ("多少？由哪个部门负责？")
     scope: tuple[str, ...] = ()  # the words that named its document or part (they say nothing of the item)
+    asides: tuple[str, ...] = ()  # yes/no parts asked of the same item beside the main question ("…要缴个人所得税吗")
 
 
 @dataclass(frozen=True)
@@ -210,6 +211,9 @@ def understand(question: str, lexicon: Lexicon) -> Question:
     if len(asked) > 1 and intent not in ("list",) and not premise:
         intent = asked[0]  # a question that asks two things is answered in the order it asks them
     also = tuple(i for i in asked if i != intent)
+    parts = _parts(norm)
+    asides = tuple(p.strip() for p in parts[1:] if _intent_of(p) == "general" and _YES_NO.search(p)) \
+        if len(parts) > 1 and intent != "list" and not premise else ()
     topic = norm
     if intent == "list" or premise:
         named = set(units) | set(officials) if intent == "list" else set(units)
@@ -232,7 +236,11 @@ def understand(question: str, lexicon: Lexicon) -> Question:
         phrases=phrases,
         premise=premise,
         also=also,
+        asides=asides,
     )
+
+
+_YES_NO = re.compile(r"[吗么][?？]?$|是否|有没有|能否|可否")
 
 
 def _parts(norm: str) -> list[str]:

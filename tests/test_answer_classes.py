@@ -256,3 +256,91 @@ class TestDescribedScope:
         assert described_scope("国办督查激励措施(国办发〔2018〕117号)对创新驱动成效明显的省份支持几家?") == (
             "国办督查激励措施",)
         assert described_scope("省发改委负责哪些任务?") == ()
+
+
+# a document of the genre with a fund, a sub-industry's total and a yes/no aside in one item
+FIGURES_DOC = """某市人民政府关于印发促进体育消费和农业生产若干措施的通知
+一、支持农业生产
+1.加大财政支持。市财政安排500万元农业生产专项资金。（责任单位：市财政局）
+2.给予临时性工作补助。对一线人员按照每人每天300元给予补助。临时性工作补助免征个人所得税。（责任单位：市人力资源社会保障局）
+二、发展体育产业
+3.发展目标。到2025年，体育竞赛表演产业总规模达到2万亿元。（责任单位：市体育局）
+"""
+
+
+@pytest.fixture(scope="module")
+def figures_service(make_writable_service):
+    svc = make_writable_service("k")
+    svc.ingest_bytes(FIGURES_DOC.encode(), "city_figures", "figures.txt")
+    return svc
+
+
+class TestFigureOfSomethingElse:
+    def test_a_narrower_things_total_is_not_the_total_asked(self):
+        from qa.figures import _narrower_total
+
+        said = "到2025年,体育竞赛表演产业总规模达到2万亿元"
+        assert _narrower_total("到2025年体育产业总规模 ", said) == ["体育产业"]
+        assert _narrower_total("到2025年体育竞赛表演产业总规模 ", said) == []
+
+    def test_sub_industry_total_refused(self, figures_service):
+        answer = figures_service.ask("某市到2025年体育产业总规模要达到多少？")
+        assert not answer.found and "体育产业" in answer.reason
+
+    def test_a_funds_figure_is_not_the_subsidys(self, figures_service):
+        from index.tokenize import ChineseTokenizer
+
+        item = "加大财政支持。市财政安排500万元农业生产专项资金。"
+        sentence = "市财政安排500万元农业生产专项资金"
+        tokenizer = ChineseTokenizer()
+        assert missing_words("用于生猪养殖补贴的是 ", sentence, tokenizer, "", item) == ["补贴"]
+        assert missing_words("用于生猪养殖补助的是 ", "给予生猪养殖补助500万元", tokenizer, "", item) == []
+        assert not figures_service.ask("某市农业生产专项资金中用于生猪养殖补贴的是多少万元？").found
+        right = figures_service.ask("某市农业生产专项资金安排多少万元？")
+        assert right.found and "500万元" in right.answer
+
+
+class TestYesNoAside:
+    def test_the_item_sentence_on_the_aside_is_quoted(self, figures_service):
+        answer = figures_service.ask("某市对一线人员的临时性工作补助标准是多少？这笔补助要缴个人所得税吗？")
+        assert answer.found and "300元" in answer.answer and "免征个人所得税" in answer.answer
+
+    def test_a_single_question_has_no_aside(self):
+        from corpus.aliases import parse_aliases
+        from qa.understand import Lexicon, understand
+
+        lexicon = Lexicon.from_items([], parse_aliases(""), lambda t: list(t))
+        assert understand("临时性工作补助标准是多少？", lexicon).asides == ()
+        assert understand("补助标准是多少？要缴个人所得税吗？", lexicon).asides == ("要缴个人所得税吗",)
+
+
+BODY_AND_TABLE_DOC = """某区2026年节能减排重点工作安排
+一、重点工作安排
+（一）加快推进能源绿色低碳转型
+2026年新增光伏装机规模2590千瓦以上。推动“光伏+”工程。
+（二）推动工业节能降碳
+推进重点用能企业节能改造。
+附件
+某区能源绿色低碳转型任务分工表
+序号\t工作任务\t责任单位
+1\t新增光伏装机规模5500千瓦\t区发展改革委
+2\t推进重点用能企业节能改造\t区科技经济委
+"""
+
+
+class TestBodyNamed:
+    def test_the_body_not_the_annexed_table(self, make_writable_service):
+        svc = make_writable_service("k")
+        svc.ingest_bytes(BODY_AND_TABLE_DOC.encode(), "district_energy", "energy.txt")
+        answer = svc.ask("某区2026年节能减排重点工作安排正文（能源绿色低碳转型部分）提出新增光伏装机规模多少千瓦以上？")
+        assert answer.found and "2590" in answer.answer
+        assert not svc.index.items[answer.citations[0].item_id].annex
+
+
+class TestWhichOneList:
+    def test_which_item_a_unit_answers_for_is_a_list(self):
+        from corpus.aliases import parse_aliases
+        from qa.understand import Lexicon, understand
+
+        lexicon = Lexicon.from_items([], parse_aliases(""), lambda t: list(t))
+        assert understand("工信部负责哪项督查激励措施？", lexicon).intent == "list"

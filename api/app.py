@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import hmac
+import asyncio
 import json
 import logging
 import os
+import threading
 import time
 from contextlib import asynccontextmanager
 from dataclasses import asdict
@@ -13,10 +14,12 @@ from pathlib import Path
 
 import orjson
 from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Query, Request, UploadFile
+from fastapi import Path as Path_
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.guard import RequestGuard
 from api.schemas import (
     MAX_FILTER_CHARS,
     AskRequest,
@@ -26,6 +29,7 @@ from api.schemas import (
     HealthResponse,
     IngestResponse,
     ItemOut,
+    JobOut,
     OfficialOut,
     ReportOut,
     SearchResponse,
@@ -33,10 +37,12 @@ from api.schemas import (
 )
 from corpus import DocumentError
 from corpus.config import Config
+from corpus.isolated import ParseLimits
 from index.hybrid import Filters
 from index.store import IndexError_
 from qa.answer import cite
 from qa.service import PolicyQA, validate_doc_id
+from qa.writes import JobStatus, WriteQueue
 
 log = logging.getLogger("policyqa.api")
 STATIC = Path(__file__).parent / "static"
@@ -98,19 +104,27 @@ def _size(n: int) -> str:
     return f"{n / 1048576:.1f} MB" if n >= 1048576 else f"{n / 1024:.0f} KB"
 
 
-def _same(a: str | None, b: str | None) -> bool:
-    return a is not None and b is not None and hmac.compare_digest(a.encode(), b.encode())
-
-
 def _report(report) -> ReportOut | None:
     from dataclasses import asdict
 
     return None if report is None else ReportOut(**{**asdict(report), "warning_samples": list(report.warning_samples)})
 
 
+def _watch(service: PolicyQA, every: float, stop: threading.Event) -> None:
+    """Switch to an index version another process made current (see PolicyQA.refresh)."""
+    while not stop.wait(every):
+        try:
+            if service.refresh():
+                log.info(json.dumps({"event": "index_reloaded", "folder": service.index.folder.name}))
+        except Exception:  # a version being pruned as we look: look again next time
+            log.exception("index refresh failed")
+
+
 def create_app(config: Config, service: PolicyQA | None = None, load: bool = True) -> FastAPI:
     """The app; `service` is loaded at startup unless one is passed in already loaded."""
-    state: dict = {"service": service}
+    state: dict = {"service": service, "writes": None}
+    writes_lock = threading.Lock()
+    stop_watch = threading.Event()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -124,9 +138,15 @@ def create_app(config: Config, service: PolicyQA | None = None, load: bool = Tru
                 s.load()
             except IndexError_ as exc:
                 log.error("index not loaded: %s", exc)
-        if s.ready and s.embedder is not None:
-            s.embedder.embed_queries(["预热"])  # load the model now, not on the first question
+        if s.ready:
+            s.ask("预热")  # load the model and the tokenizer's dictionary now, not on the first question
+        watcher = threading.Thread(target=_watch, args=(s, config.watch_seconds, stop_watch), daemon=True,
+                                   name="policyqa-index-watch")
+        watcher.start()
         yield
+        stop_watch.set()
+        if state["writes"] is not None:
+            await asyncio.to_thread(state["writes"].close)
 
     app = FastAPI(
         lifespan=lifespan,
@@ -136,28 +156,41 @@ def create_app(config: Config, service: PolicyQA | None = None, load: bool = Tru
         responses={
             401: {"model": ErrorResponse, "description": "missing or wrong X-API-Key"},
             403: {"model": ErrorResponse, "description": "writes disabled (no key configured)"},
+            413: {"model": ErrorResponse, "description": "request body over its limit"},
+            415: {"model": ErrorResponse, "description": "wrong content type"},
             422: {"model": ErrorResponse, "description": "bad input"},
             503: {"model": ErrorResponse, "description": "index not loaded yet"},
         },
     )
+
     def svc() -> PolicyQA:
         s = state["service"]
         if s is None or not s.ready:
-            raise HTTPException(503, "the index is not loaded yet: run `policyqa build`")
+            raise HTTPException(503, "索引尚未加载：请先运行 `policyqa build`")
         return s
 
-    # async: a check without I/O needs no trip to the thread pool (a sync dependency costs one per request)
+    def writes() -> WriteQueue:
+        with writes_lock:  # created on first use: a TestClient without its lifespan writes too
+            if state["writes"] is None:
+                state["writes"] = WriteQueue(svc(), ParseLimits.from_config(config))
+            return state["writes"]
+
+    # RequestGuard checks the keys before any body is read; these declare the header in the schema
     async def read_access(x_api_key: str | None = Header(None)) -> None:
-        if config.read_key and not (_same(x_api_key, config.read_key) or _same(x_api_key, config.api_key)):
-            raise HTTPException(401, "this service needs a read key in the X-API-Key header")
+        return None
 
     async def write_access(x_api_key: str | None = Header(None)) -> None:
-        if not config.api_key:
-            raise HTTPException(403, "document changes are disabled: set POLICYQA_API_KEY to enable them")
-        if not _same(x_api_key, config.api_key):
-            raise HTTPException(401, "a valid API key is required in the X-API-Key header")
+        return None
 
     app.add_middleware(RequestLog)
+
+    def methods_of(path: str) -> set[str]:
+        from starlette.routing import Match
+
+        scope = {"type": "http", "path": path, "method": "GET"}
+        return {m for r in app.routes if r.matches(scope)[0] != Match.NONE for m in (getattr(r, "methods", None) or ())}
+
+    app.add_middleware(RequestGuard, config=config, methods_of=methods_of)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
@@ -171,13 +204,17 @@ def create_app(config: Config, service: PolicyQA | None = None, load: bool = Tru
         status = 422 if exc.status_code == 400 else exc.status_code  # undecodable bodies are bad input
         return JSONResponse({"detail": str(exc.detail)}, status_code=status, headers=getattr(exc, "headers", None))
 
-    @app.get("/health", response_model=HealthResponse, responses={503: {"model": ErrorResponse}})
-    def health() -> HealthResponse:
+    @app.get("/health", response_model=HealthResponse, response_model_exclude_none=True,
+             responses={503: {"model": ErrorResponse}})
+    async def health(request: Request) -> HealthResponse:  # no I/O: no trip through the thread pool
         s = svc()
+        if not request.state.read_access:
+            return HealthResponse(status="ok")  # a probe without the read key learns nothing more
         m = s.index.manifest
+        pending = state["writes"].pending() if state["writes"] is not None else 0
         return HealthResponse(status="ok", writes_enabled=bool(config.api_key),
                               documents=m["counts"]["documents"], items=m["counts"]["items"],
-                              clauses=m["counts"]["clauses"], model=m.get("model", ""))
+                              clauses=m["counts"]["clauses"], model=m.get("model", ""), pending_writes=pending)
 
     @app.post("/ask", response_model=AskResponse, dependencies=[Depends(read_access)],
               responses={503: {"model": ErrorResponse}})
@@ -249,44 +286,71 @@ def create_app(config: Config, service: PolicyQA | None = None, load: bool = Tru
     def officials() -> list[OfficialOut]:
         return [OfficialOut(**o) for o in svc().officials()]
 
+    def job_out(job: JobStatus) -> JobOut:
+        result = job.result
+        if result and result.get("report") is not None and not isinstance(result["report"], dict):
+            result = {**result, "report": _report(result["report"]).model_dump()}
+        return JobOut(job_id=job.job_id, kind=job.kind, doc_id=job.doc_id, state=job.state, created=job.created,
+                      finished=job.finished, status=job.status, error=job.error, result=result)
+
+    async def finished(job: JobStatus) -> JobStatus:
+        # awaited on the event loop: a waiting write holds no thread that reads need
+        done = await asyncio.wrap_future(writes().future(job.job_id))
+        if done.state == "failed":
+            if (done.status or 500) >= 500 and done.status not in (503, 507):
+                # logged by the writer with its traceback; RequestLog answers 500 with the request id
+                raise RuntimeError(f"{done.kind} failed: {done.doc_id}")
+            log.warning(json.dumps({"event": "write_refused", "kind": done.kind, "doc_id": done.doc_id,
+                                    "status": done.status, "error": done.error}, ensure_ascii=False))
+            raise HTTPException(done.status, done.error or "写入失败")
+        return done
+
     @app.post("/documents", response_model=IngestResponse, status_code=201, dependencies=[Depends(write_access)],
-              responses={401: {"model": ErrorResponse}, 403: {"model": ErrorResponse},
-                         413: {"model": ErrorResponse}, 415: {"model": ErrorResponse}})
-    def upload(request: Request, file: UploadFile = File(...), doc_id: str | None = Form(None)) -> IngestResponse:
-        # a plain def: FastAPI runs it in a worker thread, so an ingest never blocks other requests
-        s = svc()
-        data = file.file.read(config.max_upload_bytes + 1)
+              responses={202: {"model": JobOut, "description": "accepted (wait=false): poll GET /jobs/{job_id}"},
+                         401: {"model": ErrorResponse}, 403: {"model": ErrorResponse},
+                         413: {"model": ErrorResponse}, 415: {"model": ErrorResponse},
+                         507: {"model": ErrorResponse, "description": "the disk is full"}})
+    async def upload(request: Request, file: UploadFile = File(...), doc_id: str | None = Form(None),
+                     wait: bool = Query(True, description="false: answer 202 with a job at once")) -> Response:
+        svc()
+        form = await request.form()
+        if len(form.getlist("file")) > 1:
+            raise HTTPException(422, "file: 一次只能上传一个文件")
+        data = await file.read(config.max_upload_bytes + 1)
         if len(data) > config.max_upload_bytes:
-            raise HTTPException(413, f"the file is larger than the limit of {_size(config.max_upload_bytes)}")
+            raise HTTPException(413, f"文件大小超过上限 {_size(config.max_upload_bytes)}")
         from corpus import doc_id_from_path
 
         chosen = doc_id or doc_id_from_path(file.filename or "upload")
         try:
             validate_doc_id(chosen)
-            parsed = s.ingest_bytes(data, chosen, file.filename or "")
-        except DocumentError as exc:
-            status = 415 if "unsupported type" in str(exc) else 422
-            log.warning(json.dumps({"event": "ingest_failed", "doc_id": chosen, "file": file.filename,
-                                    "status": status, "error": str(exc)}, ensure_ascii=False))
-            raise HTTPException(status, str(exc)) from exc
-        except Exception:
-            log.exception(json.dumps({"request_id": getattr(request.state, "request_id", None),
-                                      "event": "ingest_error", "doc_id": chosen, "bytes": len(data)}))
-            raise
-        return IngestResponse(doc_id=chosen, title=parsed.document.title, items=len(parsed.items),
-                              clauses=len(parsed.clauses),
-                              warnings=[f"{w.where}: {w.message}" for w in parsed.warnings],
-                              report=_report(parsed.document.report))
-
-    @app.delete("/documents/{doc_id}", dependencies=[Depends(write_access)],
-                responses={404: {"model": ErrorResponse}, 422: {"model": ErrorResponse}})
-    def delete(doc_id: str) -> dict:
-        try:
-            removed = svc().delete(doc_id)
         except DocumentError as exc:
             raise HTTPException(422, str(exc)) from exc
-        if not removed:
-            raise HTTPException(404, f"no document {doc_id!r}")
+        job = writes().submit_ingest(data, chosen, file.filename or "", getattr(request.state, "request_id", None))
+        if not wait:
+            return JSONResponse(job_out(job).model_dump(), status_code=202)
+        done = await finished(job)
+        body = IngestResponse(**{**done.result, "report": _report(done.result["report"]), "job_id": done.job_id})
+        return JSONResponse(body.model_dump(), status_code=201)
+
+    @app.get("/jobs/{job_id}", response_model=JobOut, dependencies=[Depends(read_access)],
+             responses={404: {"model": ErrorResponse}})
+    def get_job(job_id: str = Path_(..., pattern=r"^[0-9a-f]{16}$")) -> JobOut:
+        job = state["writes"].get(job_id) if state["writes"] is not None else None
+        if job is None:
+            raise HTTPException(404, f"没有任务 {job_id!r}")
+        return job_out(job)
+
+    @app.delete("/documents/{doc_id}", dependencies=[Depends(write_access)],
+                responses={404: {"model": ErrorResponse}, 422: {"model": ErrorResponse},
+                           507: {"model": ErrorResponse}})
+    async def delete(request: Request, doc_id: str) -> dict:
+        svc()
+        try:
+            validate_doc_id(doc_id)
+        except DocumentError as exc:
+            raise HTTPException(422, str(exc)) from exc
+        await finished(writes().submit_delete(doc_id, getattr(request.state, "request_id", None)))
         return {"deleted": doc_id}
 
     @app.get("/", include_in_schema=False)

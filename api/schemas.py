@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 MAX_QUESTION_CHARS = 500
@@ -21,8 +23,11 @@ class AskFilters(BaseModel):
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(..., min_length=1, max_length=MAX_QUESTION_CHARS, examples=["农村公路新改建由谁牵头？"])
-    top_k: int = Field(5, ge=1, le=50)
+    # the schema states what validation enforces: a question with at least one visible character, a
+    # whole number (not true, not "5")
+    question: str = Field(..., min_length=1, max_length=MAX_QUESTION_CHARS, pattern=r"\S",
+                          examples=["农村公路新改建由谁牵头？"])
+    top_k: int = Field(5, ge=1, le=50, strict=True)
     filters: AskFilters | None = None
 
     @field_validator("question")
@@ -147,6 +152,14 @@ class UnitOut(BaseModel):
     items: int
 
 
+class PreviousVersion(BaseModel):
+    """The document an upload replaced (same doc_id)."""
+
+    title: str
+    items: int
+    checksum: str
+
+
 class IngestResponse(BaseModel):
     doc_id: str
     title: str
@@ -154,6 +167,23 @@ class IngestResponse(BaseModel):
     clauses: int
     warnings: list[str]
     report: ReportOut | None = None
+    replaced: bool = False
+    previous: PreviousVersion | None = None
+    job_id: str | None = None
+
+
+class JobOut(BaseModel):
+    """A write handed to the writer: poll GET /jobs/{job_id} until state is done or failed."""
+
+    job_id: str
+    kind: Literal["ingest", "delete"]
+    doc_id: str
+    state: Literal["queued", "parsing", "indexing", "done", "failed"]
+    created: float
+    finished: float | None = None
+    status: int | None = Field(None, description="201/200 when done; 404, 413, 415, 422, 507 when failed")
+    error: str | None = None
+    result: dict | None = None
 
 
 class OfficialOut(BaseModel):
@@ -162,12 +192,15 @@ class OfficialOut(BaseModel):
 
 
 class HealthResponse(BaseModel):
+    """With a read key configured and not sent, only `status`."""
+
     status: str
-    writes_enabled: bool = False
-    documents: int
-    items: int
-    clauses: int
-    model: str
+    writes_enabled: bool | None = None
+    documents: int | None = None
+    items: int | None = None
+    clauses: int | None = None
+    model: str | None = None
+    pending_writes: int | None = None
 
 
 class ErrorResponse(BaseModel):

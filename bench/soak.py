@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.soak                       # 10,000 requests at concurrency 16
     .venv/bin/python -m bench.soak --requests 2000 --json soak.json
+    .venv/bin/python -m bench.soak --write-every 3          # and an upload every 3 s meanwhile
 
 It builds the bundled corpus with the configured real model (`load_embedder(load_config())`) into a
 temporary data folder (in a separate process, so the server's memory is only the server's), starts
@@ -106,7 +107,14 @@ def make_requests(n: int, seed: int, mix: tuple[float, float, float]) -> list[tu
     return out
 
 
-async def run_load(base: str, requests: list[tuple[str, str, dict]], concurrency: int, timeout: float) -> list[dict]:
+def write_document(n: int) -> bytes:
+    """A small document of the genre for the writes of the soak (three ids, replaced in turn)."""
+    return (f"某{n % 3}号市人民政府办公室关于印发2024年重点工作责任分解的通知\n一、稳增长\n"
+            f"1．全市新建充电桩{1000 + n}个以上。（责任单位：市能源局、市建设局）\n").encode()
+
+
+async def run_load(base: str, requests: list[tuple[str, str, dict]], concurrency: int, timeout: float,
+                   write_every: float = 0.0, api_key: str = "") -> list[dict]:
     import httpx
 
     results: list[dict] = []
@@ -133,7 +141,23 @@ async def run_load(base: str, requests: list[tuple[str, str, dict]], concurrency
                     error = f"{exc.__class__.__name__}: {exc}"
                 results.append({"endpoint": endpoint, "ms": (time.perf_counter() - started) * 1000, "error": error})
 
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        async def writer() -> None:
+            # one upload every `write_every` seconds while the reads run (a replacement of one of 3 ids)
+            n = 0
+            while not queue.empty():
+                await asyncio.sleep(write_every)
+                started = time.perf_counter()
+                try:
+                    response = await client.post("/documents", headers={"X-API-Key": api_key}, files={
+                        "file": (f"soak{n % 3}.txt", write_document(n), "text/plain")})
+                    error = None if response.status_code == 201 else f"HTTP {response.status_code}: {response.text[:120]}"
+                except Exception as exc:  # noqa: BLE001
+                    error = f"{exc.__class__.__name__}: {exc}"
+                results.append({"endpoint": "/documents", "ms": (time.perf_counter() - started) * 1000, "error": error})
+                n += 1
+
+        tasks = [worker() for _ in range(concurrency)] + ([writer()] if write_every else [])
+        await asyncio.gather(*tasks)
     return results
 
 
@@ -213,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data-dir", help="reuse this data folder (built if it has no index); default: a temp folder")
     ap.add_argument("--keep", action="store_true", help="keep the temp folder and the server log")
     ap.add_argument("--json", help="also write the figures to this JSON file")
+    ap.add_argument("--write-every", type=float, default=0.0,
+                    help="also upload a small document every this many seconds (the server gets a write key)")
     args = ap.parse_args(argv)
     mix = tuple(float(x) for x in args.mix.split(","))
     assert len(mix) == 3 and abs(sum(mix) - 1) < 1e-6, "--mix needs three shares that sum to 1"
@@ -220,9 +246,12 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="policyqa-soak-"))
     data = Path(args.data_dir) if args.data_dir else work / "data"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "POLICYQA_DATA_DIR": str(data)}
+    if args.write_every:
+        env["POLICYQA_API_KEY"] = env.get("POLICYQA_API_KEY") or "soak-write-key"
     env.pop("POLICYQA_API_KEY", None)  # a read-only server: writes are disabled
     env.pop("POLICYQA_READ_KEY", None)
-    figures: dict = {"requests": args.requests, "concurrency": args.concurrency, "mix": dict(zip(
+    figures: dict = {"requests": args.requests, "concurrency": args.concurrency, "write_every_s": args.write_every,
+                     "mix": dict(zip(
         ("ask", "search", "health"), mix, strict=True)), "cpus": os.cpu_count()}
     proc = None
     try:
@@ -253,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"sending {args.requests} requests at concurrency {args.concurrency} to {base} …", file=sys.stderr)
         started = time.perf_counter()
         results = asyncio.run(run_load(base, make_requests(args.requests, args.seed, mix), args.concurrency,
-                                       args.timeout))
+                                       args.timeout, args.write_every, env.get("POLICYQA_API_KEY", "")))
         wall = time.perf_counter() - started
         sampler.stop.set()
         sampler.join()

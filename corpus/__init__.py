@@ -2,12 +2,13 @@
 
 from corpus.model import Clause, Document, Investment, Item, ParsedDocument, ParseWarning, Target
 from corpus.parse import doc_id_from_path, parse_document, parse_file, parse_text
-from corpus.read import DocumentError, read_bytes, read_path
+from corpus.read import DocumentError, DocumentTooLarge, read_bytes, read_path
 
 __all__ = [
     "Clause",
     "Document",
     "DocumentError",
+    "DocumentTooLarge",
     "Investment",
     "Item",
     "ParseWarning",

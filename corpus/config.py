@@ -22,6 +22,12 @@ class Config:
     api_key: str | None = None  # write endpoints are disabled when unset
     read_key: str | None = None  # optional: when set, read endpoints need it too
     max_upload_bytes: int = 20 * 1024 * 1024
+    max_body_bytes: int = 64 * 1024  # any request body but an upload's
+    max_unpacked_bytes: int = 200 * 1024 * 1024  # a .docx/.xlsx/.ofd (a zip) unpacks to at most this
+    max_compression_ratio: int = 200  # and no member of it more than this many times its packed size
+    parse_memory_bytes: int = 1536 * 1024 * 1024  # the child process that parses an upload
+    parse_seconds: float = 120.0
+    watch_seconds: float = 2.0  # how often a server looks for an index version another process wrote
     max_question_chars: int = 500
     rrf_k: int = 60
     hnsw_threshold: int = 50_000  # above this many clauses the dense index is approximate

@@ -20,6 +20,32 @@ class DocumentError(ValueError):
     """A document that cannot be read; the message says why, in words a user can act on."""
 
 
+class DocumentTooLarge(DocumentError):
+    """A document over a size limit: its bytes, what it unpacks to, or what parsing it takes."""
+
+
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 200
+
+
+def check_archive(data: bytes, max_unpacked: int = MAX_UNPACKED_BYTES, max_ratio: int = MAX_COMPRESSION_RATIO) -> None:
+    """Refuse a zip container (.docx and its kin) that would unpack beyond the limits: a zip bomb costs
+    its reader the unpacked size, so it is measured from the archive's directory before anything is read."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            members = zf.infolist()
+    except (zipfile.BadZipFile, ValueError):
+        return  # not readable as a zip: the reader says what it is
+    total = sum(m.file_size for m in members)
+    if total > max_unpacked:
+        raise DocumentTooLarge(f"文件解压后过大：{total / 1048576:.0f} MB，上限为 {max_unpacked / 1048576:.0f} MB"
+                               "（可能是压缩炸弹）")
+    for m in members:
+        if m.file_size > 1024 * 1024 and m.file_size > max_ratio * max(m.compress_size, 1):
+            raise DocumentTooLarge(f"文件解压比异常：{m.filename} 压缩了 {m.file_size // max(m.compress_size, 1)} 倍，"
+                                   f"上限为 {max_ratio} 倍（可能是压缩炸弹）")
+
+
 def detect_kind(data: bytes) -> str:
     """Detect the document type from its first bytes."""
     head = data[:2048]
@@ -65,14 +91,17 @@ def decode_text(data: bytes) -> tuple[str, str]:
     return str(best), best.encoding
 
 
-def read_bytes(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> BlockDocument:
+def read_bytes(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES, max_unpacked: int = MAX_UNPACKED_BYTES,
+               max_ratio: int = MAX_COMPRESSION_RATIO) -> BlockDocument:
     """Read a document from its bytes, or raise DocumentError saying what is wrong."""
     if len(data) == 0:
         raise DocumentError("the file is empty")
     if len(data) > max_bytes:
-        raise DocumentError(
+        raise DocumentTooLarge(
             f"the file is too large: {len(data) / 1048576:.1f} MB, the limit is {max_bytes / 1048576:.0f} MB"
         )
+    if data.startswith(b"PK\x03\x04"):
+        check_archive(data, max_unpacked, max_ratio)
     kind = detect_kind(data)
     if kind == "pdf":
         from corpus.readers.pdf import read_pdf

@@ -13,6 +13,7 @@ Layout of data/index (a symlink swapped atomically to the current version under 
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -35,6 +36,13 @@ FORMAT_VERSION = 1
 
 class IndexError_(RuntimeError):
     """An index that cannot be used: missing, built by another model, or damaged."""
+
+
+class StorageFull(OSError):
+    """The disk holding the index is full: nothing was changed."""
+
+    def __init__(self) -> None:
+        super().__init__(errno.ENOSPC, "磁盘空间不足：索引未作任何修改。删除文档或清理磁盘后再试")
 
 
 def _versions() -> dict[str, str]:
@@ -234,10 +242,18 @@ def write_index(
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
         final = versions_root / version
         os.replace(tmp, final)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            raise StorageFull() from exc
         raise
-    _swap_symlink(index_dir, final)
+    try:
+        _swap_symlink(index_dir, final)
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            shutil.rmtree(final, ignore_errors=True)
+            raise StorageFull() from exc
+        raise
     _prune(versions_root, keep={final.name})
     return final
 
@@ -273,6 +289,28 @@ def _swap_symlink(link: Path, target: Path) -> None:
             os.rename(moved, link)  # put the old index back where it was
         tmp_link.unlink(missing_ok=True)
         raise
+
+
+def free_space(index_dir: Path) -> None:
+    """Remove every version but the current one (before a write on a disk that may be full)."""
+    versions_root = index_dir.parent / "indexes"
+    if not versions_root.is_dir():
+        return
+    current = resolve_index(index_dir).name
+    for old in versions_root.iterdir():
+        if old.name[:1].isdigit() and old.name != current:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def remove_partial(index_dir: Path) -> int:
+    """Remove the temp folders of interrupted writes; call only while holding the write lock (no live
+    writer owns them then). Returns how many were removed."""
+    versions_root = index_dir.parent / "indexes"
+    removed = 0
+    for leftover in versions_root.glob(".tmp-*") if versions_root.is_dir() else ():
+        shutil.rmtree(leftover, ignore_errors=True)
+        removed += 1
+    return removed
 
 
 def _prune(versions_root: Path, keep: set[str]) -> None:

@@ -16,7 +16,7 @@ from corpus.config import Config
 from corpus.model import Item, Target
 from corpus.normalize import normalize
 from index.hybrid import Filters, Hit, HybridIndex, build_index, update_index
-from index.store import IndexError_
+from index.store import IndexError_, StorageFull, free_space, remove_partial, resolve_index
 from qa.answer import NOT_FOUND, Answer, cite, compose, coverage, list_answer, states_figure, unnamed_words
 from qa.scope import DocumentNames, described_scope, document_year
 from qa.understand import Lexicon, understand
@@ -69,6 +69,9 @@ def _build_model_apart(model_dir: Path) -> None:
 
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
         pool.submit(build_model, model_dir).result()
+
+
+NO_ITEMS = "文档中没有找到编号的条目：没有可以索引的内容（no numbered items）"
 
 
 def validate_doc_id(doc_id: str) -> str:
@@ -149,6 +152,15 @@ def _without_phrases(q, spans: tuple[str, ...], words):
 
 
 @dataclass(frozen=True)
+class WriteOutcome:
+    """What one write did: the documents it replaced (doc id → title, items, checksum of the old one)
+    and the ones it deleted."""
+
+    replaced: dict[str, dict]
+    deleted: frozenset[str]
+
+
+@dataclass(frozen=True)
 class SearchResult:
     item: Item
     score: float
@@ -164,14 +176,51 @@ class PolicyQA:
         self.config = config
         self.embedder = embedder
         self._write_lock = threading.Lock()
+        self._load_lock = threading.Lock()
         self._state: tuple[HybridIndex, Lexicon, dict, dict] | None = None
         self.aliases = load_aliases()
 
     # ----- lifecycle -----------------------------------------------------------------------
     def load(self) -> PolicyQA:
-        index = HybridIndex.load(self.config.index_dir, self.embedder, self.config.rrf_k, self.aliases)
-        self._install(index)
+        if self._state is None:
+            self._remove_partial_writes()
+        with self._load_lock:
+            index = HybridIndex.load(self.config.index_dir, self.embedder, self.config.rrf_k, self.aliases)
+            self._install(index)
         return self
+
+    def refresh(self) -> bool:
+        """Load the index version another process made current (a CLI ingest beside a running server);
+        whether it did. Cheap when nothing changed: one readlink."""
+        if self._state is None:
+            return False
+        try:
+            current = resolve_index(self.config.index_dir)
+        except OSError:
+            return False
+        if current == self.index.folder or not (current / "manifest.json").exists():
+            return False
+        self.load()
+        return True
+
+    def _remove_partial_writes(self) -> None:
+        """At startup: the temp folders of writes killed midway, unless a live writer holds the lock."""
+        lock_path = self.config.data_dir / ".write.lock"
+        if not lock_path.parent.is_dir():
+            return
+        try:
+            import fcntl
+        except ImportError:
+            return
+        with open(lock_path, "a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return  # another process is writing: its temp folder is alive
+            try:
+                remove_partial(self.config.index_dir)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _install(self, index: HybridIndex) -> None:
         # item token counts come stored with the index (counted at build); an older index is counted here
@@ -241,11 +290,42 @@ class PolicyQA:
         source = read_bytes(data, self.config.max_upload_bytes)
         parsed = parse_document(source, doc_id, name)
         if not parsed.items:
-            raise DocumentError("no numbered items found in this document: nothing to index")
+            raise DocumentError(NO_ITEMS)
         with self._writing():
             update_index(self.config.index_dir, self.embedder, add=[parsed], hnsw_threshold=self.config.hnsw_threshold)
             self.load()
         return parsed
+
+    def apply(self, add: list[ParsedDocument], delete: list[str]) -> WriteOutcome:
+        """Add (or replace) and delete documents in one new index version. A delete frees the disk of
+        old versions first, so that it can go through on a full disk; an add on a full disk is retried
+        once after freeing them, then StorageFull."""
+        with self._writing():
+            self.load()  # another process may have changed the index
+            present = {d.doc_id: d for d in self.index.documents}
+            counts: dict[str, int] = {}
+            for item in self.index.items.values():
+                counts[item.doc_id] = counts.get(item.doc_id, 0) + 1
+            replaced = {p.document.doc_id: {"title": present[p.document.doc_id].title,
+                                            "items": counts.get(p.document.doc_id, 0),
+                                            "checksum": present[p.document.doc_id].checksum}
+                        for p in add if p.document.doc_id in present}
+            deleted = frozenset(d for d in delete if d in present)
+            if not add and not deleted:
+                return WriteOutcome(replaced, deleted)
+            if deleted:
+                free_space(self.config.index_dir)
+            for attempt in (1, 2):
+                try:
+                    update_index(self.config.index_dir, self.embedder, add=add, delete=sorted(deleted),
+                                 hnsw_threshold=self.config.hnsw_threshold)
+                    break
+                except StorageFull:
+                    if attempt == 2:
+                        raise
+                    free_space(self.config.index_dir)
+            self.load()
+        return WriteOutcome(replaced, deleted)
 
     def delete(self, doc_id: str) -> bool:
         validate_doc_id(doc_id)

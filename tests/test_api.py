@@ -127,7 +127,7 @@ class TestErrors:
     def test_writes_disabled_without_a_configured_key(self, service):
         with TestClient(create_app(dataclasses.replace(service.config, api_key=None), service)) as c:
             r = c.delete("/documents/x", headers={"X-API-Key": "anything"})
-            assert r.status_code == 403 and "disabled" in r.json()["detail"]
+            assert r.status_code == 403 and "已关闭" in r.json()["detail"]
 
     def test_read_key(self, service):
         config = dataclasses.replace(service.config, read_key="r", api_key=None)
@@ -159,7 +159,7 @@ class TestWrites:
         r = writable.post("/documents", files={"file": ("e.txt", b"", "text/plain")}, headers=h)
         assert r.status_code == 422 and "empty" in r.json()["detail"]
         r = writable.post("/documents", files={"file": ("n.txt", "没有编号的一段话。".encode(), "text/plain")}, headers=h)
-        assert r.status_code == 422 and "no numbered items" in r.json()["detail"]
+        assert r.status_code == 422 and "没有找到编号的条目" in r.json()["detail"]
         r = writable.post("/documents", files={"file": ("a.txt", GENRE_DOC.encode(), "text/plain")},
                           data={"doc_id": "../etc"}, headers=h)
         assert r.status_code == 422 and "invalid document id" in r.json()["detail"]

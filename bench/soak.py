@@ -246,10 +246,10 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="policyqa-soak-"))
     data = Path(args.data_dir) if args.data_dir else work / "data"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "POLICYQA_DATA_DIR": str(data)}
-    if args.write_every:
-        env["POLICYQA_API_KEY"] = env.get("POLICYQA_API_KEY") or "soak-write-key"
-    env.pop("POLICYQA_API_KEY", None)  # a read-only server: writes are disabled
+    env.pop("POLICYQA_API_KEY", None)  # a read-only server unless the soak writes too
     env.pop("POLICYQA_READ_KEY", None)
+    if args.write_every:
+        env["POLICYQA_API_KEY"] = "soak-write-key"
     figures: dict = {"requests": args.requests, "concurrency": args.concurrency, "write_every_s": args.write_every,
                      "mix": dict(zip(
         ("ask", "search", "health"), mix, strict=True)), "cpus": os.cpu_count()}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import sys
 from dataclasses import dataclass
+from functools import lru_cache
 
 from corpus.model import ParsedDocument
 from corpus.read import DocumentError, DocumentTooLarge
@@ -62,9 +63,11 @@ def _parse_and_send(conn, data: bytes, doc_id: str, name: str, limits: ParseLimi
         conn.send(("crash", f"{exc.__class__.__name__}: {exc}"))
 
 
+@lru_cache(maxsize=1)
 def _context():
     # forkserver: children are forked from a small clean server, not from a parent holding model
-    # threads and locks; spawn where fork is not available
+    # threads and locks; spawn where fork is not available. Made once: the preload only counts before
+    # the server starts
     if not sys.platform.startswith("linux"):
         return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")

@@ -21,6 +21,7 @@ from corpus.columns import UNIT_ROLES, ColumnVocabulary, load_columns
 from corpus.deadlines import is_deadline_cell
 from corpus.normalize import to_halfwidth
 from corpus.prose import cn_number
+from corpus.tables import TOTAL_ROW
 from corpus.targets import MEASURES
 from corpus.units import UnitLexicon, default_lexicon, is_unit_list
 
@@ -35,7 +36,6 @@ _EMPTY = re.compile(r"^(?:—+|－+|-+|–+|/|／|无|空|\s*)$")
 _NUMBERISH = re.compile(r"^[约近超]?[\d.,，]+\s*(?:[%％‰]|[万亿千百]?[\u4e00-\u9fa5]{0,3})?(?:[（(][^）)]{0,8}[）)])?(?:以上|以下|左右)?$")
 _MEASURE = re.compile(r"^(?:[%％‰]|[a-zA-Z㎡㎞²³·\u4e00-\u9fa5]{1,4}(?:/[a-zA-Z㎡\u4e00-\u9fa5]{1,4})?)$")
 _ANNEX = re.compile(r"^(?:附件|附表|附)\s*[\d一二三四五六七八九十]*\s*[:：]?$|^表\s*\d+")
-_TOTAL = re.compile(r"^(?:总计|合计|小计|总量|全区合计|全市合计|全省合计|全县合计)$")
 _DATA_LIKE = re.compile(r"^[\d.,%％]+$|.*[、，].*")  # a number or a list: a row's cell, not a header
 _GROUP_HEADER = re.compile(r"分年度|分布|情况|其中|构成|组成|分项|分解|按年度|年度任务|年度目标")
 
@@ -326,7 +326,7 @@ class FlattenedTables:
                 seq = None  # an empty cell, not the first category's number
             if current is not None and seq is not None and seq[0] == row_style and len(current.cells) < min_cells:
                 seq = None  # a number inside a row that has not got its cells yet: data
-            if _TOTAL.match(text) and current is not None:
+            if TOTAL_ROW.match(text) and current is not None:
                 current = _Raw(text, [], p.location)
                 raws.append(current)
                 pos += 1

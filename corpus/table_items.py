@@ -21,7 +21,7 @@ from corpus.model import Clause, Investment, Item, ParseWarning, Target
 from corpus.normalize import normalize
 from corpus.prose import tidy
 from corpus.prose_items import item_id
-from corpus.tables import RowTable, TableRow
+from corpus.tables import TOTAL_ROW, RowTable, TableRow
 from corpus.targets import extract_targets
 from corpus.units import UnitLexicon, default_lexicon, parse_units
 
@@ -174,6 +174,10 @@ class TableItems:
                         texts.append((i, values[i]))
                 elif role != "no":
                     by_role.setdefault(role, values[i])
+            no_cell = values[roles.index("no")] if "no" in roles else ""
+            first = next((i for i, r in enumerate(roles) if r in _TEXTUAL), None)
+            if TOTAL_ROW.match(no_cell.strip()) and first is not None and not values[first]:
+                texts.insert(0, (first, no_cell.strip()))  # "总计" spans 序号 and the name: the row is the total
             name = texts[0][1] if texts else ""
             rest = texts[1:]
             if table.structured:

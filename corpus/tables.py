@@ -23,6 +23,9 @@ _DEADLINE = re.compile(
     r"^(全年|年底|年内|年中|长期|持续推进|上半年|下半年|.{0,4}季度.*|\d{1,2}\s*月.*|\d{4}\s*年.*|.*前|.*底)$"
 )
 _NUMBER = re.compile(r"^(\d+(\.\d+)?|待核定|/|—|-)$")
+# a row that sums the others: its label often spans the 序号 and name columns
+TOTAL_ROW = re.compile(r"^(?:总计|合计|小计|总量|共计|全[区市省县]合计)$")
+TOTAL_WORDS = ("合计", "总计", "共计")
 _BUILD_TYPE = re.compile(r"^(新建|续建|改扩建|扩建|改建|前期|预备)$")
 
 
@@ -178,6 +181,9 @@ def parse_tables(lines: list[tuple[int, str]]) -> tuple[list[RowTable], list[Par
             table.rows.append(row)
             expected += 1
             continue
+        if TOTAL_ROW.match(first):  # the total row: a row of its own, never a wrapped part of the last
+            table.rows.append(TableRow(cells=cells, line=no, group=group))
+            continue
         if table.rows and (not first or not first.isdigit()):
             prev = table.rows[-1]
             for i, cell in enumerate(cells):
@@ -204,6 +210,8 @@ def _inherit_merged_cells(table: RowTable, warnings: list[ParseWarning]) -> None
             above, group = {}, row.group
         while len(row.cells) < len(roles):
             row.cells.append("")
+        if row.cells and TOTAL_ROW.match(re.sub(r"\s+", "", row.cells[0])):
+            continue  # the total's blank name cell is the 总计 label spanning it, not a cell merged down
         for i, role in enumerate(roles):
             inheritable = role in _INHERITABLE or (role == "text" and i < main_text)
             if not row.cells[i] and inheritable and i not in row.absent and i in above:

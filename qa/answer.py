@@ -10,8 +10,9 @@ from corpus.deadlines import find_time_expressions
 from corpus.model import Clause, Document, Item, Target
 from corpus.normalize import normalize
 from corpus.roles import load_roles
+from corpus.tables import TOTAL_ROW, TOTAL_WORDS
 from index.hybrid import Filters, Hit, HybridIndex
-from qa.figures import PERIOD, YEAR, asked_figure, asked_object, kind_of_unit, missing_words, why_not
+from qa.figures import PERIOD, YEAR, asked_figure, asked_object, kind_of_unit, miscut, missing_words, why_not
 from qa.understand import Question
 
 NOT_FOUND = "未找到相关条目"
@@ -89,19 +90,32 @@ def coverage(question: Question, hit: Hit, lexicon, tokenizer, ignore: frozenset
     haystack = (hit.item.norm + hit.clause.norm + "".join(hit.item.section)).lower()
     # a column header names what is asked ("总投资（亿元）", "任务量"), not what it is asked about: its
     # words neither count for the row nor against it
-    headers = "".join(normalize(h) for h, _ in hit.item.fields).lower() + normalize(document_name).lower()
+    columns = "".join(normalize(h) for h, _ in hit.item.fields).lower()
+    headers = columns + normalize(document_name).lower()
     # the words that named the document are not asked of the item (but count where it has them); each
     # phrase is cut on its own ("2025年 分年度" is not "年分")
-    cut = [t for phrase in (question.phrases or (question.topic,)) for t in tokenizer(phrase)]
-    tokens = [t for t in dict.fromkeys(cut)
+    if _total_row(hit.item):
+        haystack += _TOTAL_MEANS  # a table's total row is the 合计 of the whole area, whichever word it prints
+    phrases = tuple(normalize(p).lower() for p in (question.phrases or (question.topic,)))
+    cut = {t: phrase for phrase in phrases for t in tokenizer(phrase)}
+    tokens = [t for t in cut
               if (len(t) >= 2 or t.isdigit()) and not (t in ignore and t.lower() not in haystack)
               and not (t.lower() in headers and t.lower() not in haystack)]
     if not tokens:
         return 0.0
     weights = {t: lexicon.idf(t) for t in tokens}
     total = sum(weights.values())
-    found = sum(w for t, w in weights.items() if t in haystack)
+    found = sum(w for t, w in weights.items() if t in haystack or miscut(t.lower(), cut[t], haystack + columns))
     return found / total if total else 0.0
+
+
+_TOTAL_MEANS = "|" + "|".join(TOTAL_WORDS) + "|全区|全市|全省|全县"
+
+
+def _total_row(item: Item) -> bool:
+    return bool(TOTAL_ROW.match(item.item_no) or TOTAL_ROW.match(re.split(r"[：:]", item.norm, maxsplit=1)[0]))
+
+
 
 
 _NAME_GENERIC = frozenset("项目 工程 建设 投资 总投资 计划 计划投资 年度 今年 全年 亿元 万元 多少 是否 新建 续建 进度 形象进度 "
@@ -369,6 +383,8 @@ def figure_for(question: Question, clause: Clause, item: Item, tokenizer=None) -
         # the item's lead-in ("强化大湾区水安全保障能力：…") says what its figures are of, as its section does
         lead_in = re.split(r"[。：:]", item.text, maxsplit=1)[0]
         around = lead_in + "".join(item.section) + "".join(item.units) + "".join(h for h, _ in item.fields)
+        if _total_row(item):
+            around += _TOTAL_MEANS
         lacking = missing_words(asked_object(text), sentence, tokenizer, around, item.text)
         if lacking:
             missing = f"该条目没有关于“{'、'.join(lacking)}”的数值"

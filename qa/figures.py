@@ -145,14 +145,16 @@ def missing_words(obj: str, sentence: str, tokenizer, around: str = "", elsewher
     before = re.sub(r"(?:目标|指标|标准)?(?:是|为)$", "", before)
     phrase = after or before  # "多少万个5G基站": the object follows; else it precedes ("总投资多少")
     cut = getattr(tokenizer, "words", tokenizer)
-    words = [t for t in dict.fromkeys(cut(phrase)) if _counts(t, tokenizer)]
+    # a word the tokenizer does not know but the item prints (奖补) is a word, not a fragment of the question
+    known = text + normalize(elsewhere).lower()
+    words = [t for t in dict.fromkeys(cut(phrase)) if _counts(t, tokenizer, known)]
     out: list[str] = [w for w in _QUALIFIED if w in obj and w not in text]
     out += _other_level(phrase, said)
     out += _narrower_total(obj, said)
     low = phrase.lower()
     for token in words:
         t = token.lower()
-        if t in text or token in out or _compound_of(t, said):
+        if t in text or token in out or _compound_of(t, said) or miscut(t, low, text):
             continue
         # a word of which the text has the head but not the modifier: 全国重点实验室 against 省部级重点实验室
         head = next((k for k in range(2, len(t) - 1) if t[k:] in text and t[:k] not in said), None)
@@ -179,6 +181,22 @@ def missing_words(obj: str, sentence: str, tokenizer, around: str = "", elsewher
             and not any(ch in said for ch in head) and words[-1] not in out:
         out.append(words[-1])
     return [w for w in out if not any(w != v and w in v for v in out)]
+
+
+def miscut(token: str, phrase: str, text: str) -> bool:
+    """Whether the tokenizer cut the phrase across words the text has: "2025年全区分年度" cut as 年全 / 区分
+    against "2025年" "全区" "分年度" in the text. Each character of the token lies in a run of two or more
+    the text has that crosses the token's edge."""
+    at = phrase.find(token)
+    if at < 0 or len(token) < 2:
+        return False
+    end = at + len(token)
+
+    def covered(pos: int) -> bool:
+        return any(phrase[i:j] in text for i in range(max(0, pos - 5), pos + 1)
+                   for j in range(max(pos + 1, i + 2), min(len(phrase), i + 6) + 1) if i < at or j > end)
+
+    return all(covered(pos) for pos in range(at, end))
 
 
 _TOTAL = re.compile(r"总投资|总规模|总量|总额")
@@ -219,10 +237,11 @@ def _compound_of(word: str, text: str) -> bool:
     return any(word[:k] in text and word[k:] in text for k in range(2, len(word) - 1))
 
 
-def _counts(token: str, tokenizer) -> bool:
+def _counts(token: str, tokenizer, known: str = "") -> bool:
     t = token.strip().lower()
     if len(t) < 2 or t in _GENERIC or t.isdigit() or re.fullmatch(r"(?:19|20)\d\d年?|\d+[-—]\d+", t):
         return False
     if any(re.fullmatch(pattern, t) for _, pattern in _CONCEPTS):
         return False  # "比例", "金额" name the kind of figure, which the kind check has compared
-    return not hasattr(tokenizer, "is_word") or tokenizer.is_word(t)  # no fragment of the question ("差要")
+    # no fragment of the question ("差要")
+    return not hasattr(tokenizer, "is_word") or tokenizer.is_word(t) or t in known

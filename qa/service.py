@@ -15,6 +15,7 @@ from corpus.aliases import derive_aliases, document_level, load_aliases
 from corpus.config import Config
 from corpus.model import Item, Target
 from corpus.normalize import normalize
+from corpus.tables import TOTAL_WORDS
 from index.hybrid import Filters, Hit, HybridIndex, build_index, update_index
 from index.store import IndexError_, StorageFull, free_space, remove_partial, resolve_index
 from qa.answer import NOT_FOUND, Answer, cite, compose, coverage, list_answer, states_figure, unnamed_words
@@ -392,8 +393,11 @@ class PolicyQA:
 
     @staticmethod
     def _retrieve(index: HybridIndex, q, filters: Filters | None, top_k: int) -> list[Hit]:
+        topic = q.topic
+        if any(w in q.topic for w in TOTAL_WORDS):  # a total is printed as 合计, 总计 or 共计
+            topic += " " + " ".join(w for w in TOTAL_WORDS if w not in q.topic)
         return index.search(
-            q.topic,
+            topic,
             filters=filters,
             top_k=top_k,
             boost_phrases=q.phrases,

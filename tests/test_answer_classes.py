@@ -344,3 +344,66 @@ class TestWhichOneList:
 
         lexicon = Lexicon.from_items([], parse_aliases(""), lambda t: list(t))
         assert understand("工信部负责哪项督查激励措施？", lexicon).intent == "list"
+
+
+TOTAL_ROW_DOC = """某区违法建筑整治三年行动方案
+一、工作目标
+三年整治违法建筑，各街镇按年度完成任务。（责任单位：区规划资源局）
+附件：某区违法建筑整治任务量统计表
+序号\t街镇\t件数\t2025年任务量（亩）\t2026年任务量（亩）
+1\t甲镇\t12\t30.5\t20.1
+2\t乙镇\t8\t14.2\t11.7
+总计\t\t20\t44.7\t31.8
+"""
+TOTAL_ROW_MARKDOWN = """# 某区违法建筑整治三年行动方案
+
+## 一、工作目标
+
+三年整治违法建筑，各街镇按年度完成任务。（责任单位：区规划资源局）
+
+附件：某区违法建筑整治任务量统计表
+
+| 序号 | 街镇 | 件数 | 2025年任务量（亩） | 2026年任务量（亩） |
+|---|---|---|---|---|
+| 1 | 甲镇 | 12 | 30.5 | 20.1 |
+| 2 | 乙镇 | 8 | 14.2 | 11.7 |
+| 总计 | | 20 | 44.7 | 31.8 |
+"""
+
+
+class TestTotalRow:
+    @pytest.fixture(scope="class")
+    def totals(self, make_writable_service):
+        svc = make_writable_service("k")
+        svc.ingest_bytes(TOTAL_ROW_MARKDOWN.encode(), "district_totals", "totals.md")
+        return svc
+
+    @pytest.mark.parametrize("text", [TOTAL_ROW_DOC, TOTAL_ROW_MARKDOWN])
+    def test_a_total_spanning_the_name_column_names_the_row(self, text):
+        from corpus.parse import parse_text
+
+        items = parse_text(text, "totals").items
+        row = next(i for i in items if i.item_no == "总计")
+        assert row.text.startswith("总计：") and "44.7" in row.text and "乙镇" not in row.text
+        assert [i.item_no for i in items if i.annex or i.section[0].startswith("附件")] == ["1", "2", "总计"]
+
+    def test_the_total_asked_by_another_word_is_the_total_row(self, totals):
+        answer = totals.ask("某区违法建筑整治任务量统计表中，2025年全区任务量合计是多少亩？")
+        assert answer.found and "44.7" in answer.answer
+        assert totals.index.items[answer.citations[0].item_id].item_no == "总计"
+
+    def test_a_word_cut_across_two_printed_words_is_said(self):
+        from qa.figures import miscut
+
+        text = "2025年约2200亩|全区|分年度任务量"
+        assert miscut("区分", "2025年全区分年度", text) and miscut("年全", "2025年全区分年度", text)
+        assert not miscut("区分", "2025年全区分年度", "2025年|分年度任务量")
+
+
+class TestUnknownWordOfTheItem:
+    def test_a_thing_the_item_names_only_elsewhere_has_no_figure_here(self):
+        from index.tokenize import ChineseTokenizer
+
+        item = "返乡创业人员成功创办初创企业的，给予1万元一次性创业资助。继续实施返乡创业孵化基地一次性奖补政策。"
+        sentence = "返乡创业人员成功创办初创企业的，给予1万元一次性创业资助"
+        assert missing_words("返乡创业孵化基地的一次性奖补 ", sentence, ChineseTokenizer(), "", item) == ["奖补"]

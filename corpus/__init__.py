@@ -2,13 +2,14 @@
 
 from corpus.model import Clause, Document, Investment, Item, ParsedDocument, ParseWarning, Target
 from corpus.parse import doc_id_from_path, parse_document, parse_file, parse_text
-from corpus.read import DocumentError, DocumentTooLarge, read_bytes, read_path
+from corpus.read import DocumentError, DocumentTooLarge, UnsupportedFormat, read_bytes, read_path
 
 __all__ = [
     "Clause",
     "Document",
     "DocumentError",
     "DocumentTooLarge",
+    "UnsupportedFormat",
     "Investment",
     "Item",
     "ParseWarning",

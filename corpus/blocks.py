@@ -11,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-SourceKind = Literal["text", "markdown", "html", "docx", "pdf"]
+# how the text was read: its format, "image" for a photographed or scanned page, and the formats
+# LibreOffice converts (doc, rtf, odt, xls, ods)
+SourceKind = Literal["text", "markdown", "html", "docx", "pdf", "xlsx", "ofd", "image", "doc", "rtf", "odt", "xls",
+                     "ods"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +77,7 @@ class Table:
     location: Location = Location()
     caption: str = ""
     flattened: bool = False  # rebuilt from one cell per paragraph (a converter flattened it)
+    placed: bool = False  # rebuilt from placed text (OCR, OFD): merged cells are not drawn, a blank may be one
 
 
 Block = Heading | Paragraph | Table
@@ -96,6 +100,8 @@ class BlockDocument:
     meta: DocumentMeta = field(default_factory=DocumentMeta)
     encoding: str | None = None
     pages: int | None = None
+    ocr_pages: int = 0  # pages whose text came from OCR
+    ocr_confidence: float | None = None  # their mean recognition confidence, 0–1
 
     def text(self) -> str:
         """The blocks as plain text: one line per paragraph or heading, tables as tab-separated rows."""

@@ -25,8 +25,9 @@ class Config:
     max_body_bytes: int = 64 * 1024  # any request body but an upload's
     max_unpacked_bytes: int = 200 * 1024 * 1024  # a .docx/.xlsx/.ofd (a zip) unpacks to at most this
     max_compression_ratio: int = 200  # and no member of it more than this many times its packed size
-    parse_memory_bytes: int = 1536 * 1024 * 1024  # the child process that parses an upload
-    parse_seconds: float = 120.0
+    # the address space of the child that parses an upload: OCR (ONNX Runtime, OpenCV) maps about 1.5 GB
+    parse_memory_bytes: int = 3 * 1024 * 1024 * 1024
+    parse_seconds: float = 300.0  # a scan is read by OCR at seconds a page
     watch_seconds: float = 2.0  # how often a server looks for an index version another process wrote
     max_question_chars: int = 500
     rrf_k: int = 60

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from corpus.model import ParsedDocument
-from corpus.read import DocumentError, DocumentTooLarge
+from corpus.read import DocumentError, DocumentTooLarge, UnsupportedFormat
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,8 @@ def _parse_and_send(conn, data: bytes, doc_id: str, name: str, limits: ParseLimi
         conn.send(("ok", parsed))
     except DocumentTooLarge as exc:
         conn.send(("too_large", str(exc)))
+    except UnsupportedFormat as exc:
+        conn.send(("unsupported", str(exc)))
     except DocumentError as exc:
         conn.send(("error", str(exc)))
     except MemoryError:
@@ -98,6 +100,8 @@ def parse_isolated(data: bytes, doc_id: str, name: str, limits: ParseLimits) -> 
         return payload
     if status == "too_large":
         raise DocumentTooLarge(payload)
+    if status == "unsupported":
+        raise UnsupportedFormat(payload)
     if status == "error":
         raise DocumentError(payload)
     raise RuntimeError(f"the parser failed: {payload}")

@@ -38,10 +38,12 @@ class ParseReport:
     with_targets: int = 0
     table_rows: int = 0
     tables: int = 0
-    source: str = ""  # text | markdown | html | docx | pdf
+    source: str = ""  # the format read (corpus.blocks.SourceKind)
     warnings: int = 0
     warning_samples: tuple[str, ...] = ()  # the first warnings, "line 12: …"
     verdict: str | None = None  # a plain warning (Chinese) when the parse is probably wrong
+    ocr_pages: int = 0  # pages whose text came from OCR
+    ocr_confidence: float | None = None
 
     @property
     def share_with_units(self) -> float:
@@ -52,6 +54,9 @@ class ParseReport:
         out = [f"条目 {self.items}（表格行 {self.table_rows}，表格 {self.tables}）；有责任单位 {self.with_units}，"
                f"有牵头单位 {self.with_lead_units}，有完成时限 {self.with_deadline}，有量化目标 {self.with_targets}；"
                f"警告 {self.warnings}"]
+        if self.ocr_pages:
+            sure = f"，平均置信度 {self.ocr_confidence:.2f}" if self.ocr_confidence is not None else ""
+            out.append(f"文字由 OCR 识别（{self.ocr_pages} 页{sure}）：数字和单位名称请对照原件核实")
         if self.verdict:
             out.append(f"注意：{self.verdict}")
         return out

@@ -70,7 +70,7 @@ def parse_document(doc: BlockDocument, doc_id: str, source: str = "", attributor
     prose_lines, tables = split_layout(blocks)
     lines = clean_lines(prose_lines)
     if not lines and not tables:
-        raise DocumentError("the document holds no text")
+        raise DocumentError("文件中没有文字")
     checksum = hashlib.sha256(doc.text().encode("utf-8")).hexdigest()
     known = _known_units(lines, attributor)
     if known:
@@ -101,7 +101,7 @@ def parse_document(doc: BlockDocument, doc_id: str, source: str = "", attributor
     clauses = prose.clauses + rows.clauses
     if not items:
         warnings.append(ParseWarning(0, "no numbered items found: is this a 责任分解 / 工作要点 document?"))
-    report = parse_report(tuple(items), tuple(warnings), len(tables), doc.kind)
+    report = parse_report(tuple(items), tuple(warnings), len(tables), doc.kind, doc.ocr_pages, doc.ocr_confidence)
     document = dataclasses.replace(document, report=report)
     return ParsedDocument(document=document, items=tuple(items), clauses=tuple(clauses), warnings=tuple(warnings))
 

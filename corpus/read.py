@@ -1,4 +1,5 @@
-"""Read a document's bytes into blocks (corpus.blocks): text, Markdown, HTML, .docx or .pdf.
+"""Read a document's bytes into blocks (corpus.blocks): text, Markdown, HTML, Word, Excel, PDF (its
+text layer or, for a scan, OCR), OFD, images, and through LibreOffice the older office formats.
 
 The type is detected from the content, never from the name; each format has its reader in
 corpus/readers/.
@@ -6,6 +7,7 @@ corpus/readers/.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 import zipfile
@@ -22,6 +24,14 @@ class DocumentError(ValueError):
 
 class DocumentTooLarge(DocumentError):
     """A document over a size limit: its bytes, what it unpacks to, or what parsing it takes."""
+
+
+class UnsupportedFormat(DocumentError):
+    """Bytes of a type policyqa does not read; the message lists what it reads."""
+
+
+SUPPORTED = ("支持的格式：文本（.txt）、Markdown（.md）、HTML、Word（.docx）、Excel（.xlsx）、PDF（含扫描件）、"
+             "OFD、图片（.png/.jpg/.tif，OCR 识别）；安装 LibreOffice 后另支持 .doc、.wps、.rtf、.odt、.xls、.et、.ods")
 
 
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
@@ -46,19 +56,49 @@ def check_archive(data: bytes, max_unpacked: int = MAX_UNPACKED_BYTES, max_ratio
                                    f"上限为 {max_ratio} 倍（可能是压缩炸弹）")
 
 
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the compound file of .doc, .xls, .wps, .et
+_IMAGES = ((b"\x89PNG\r\n\x1a\n", "png"), (b"\xff\xd8\xff", "jpeg"), (b"II*\x00", "tiff"), (b"MM\x00*", "tiff"),
+           (b"BM", "bmp"))
+_OPENDOCUMENT = {"application/vnd.oasis.opendocument.text": "odt",
+                 "application/vnd.oasis.opendocument.spreadsheet": "ods"}
+
+
+def _utf16(name: str) -> bytes:
+    return name.encode("utf-16-le")
+
+
 def detect_kind(data: bytes) -> str:
-    """Detect the document type from its first bytes."""
+    """Detect the document type from its bytes."""
     head = data[:2048]
     if head.startswith(b"%PDF"):
         return "pdf"
     if head.startswith(b"PK\x03\x04"):
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as zf:
-                if "word/document.xml" in zf.namelist():
+                names = set(zf.namelist())
+                if "word/document.xml" in names:
                     return "docx"
-        except zipfile.BadZipFile:
+                if "xl/workbook.xml" in names:
+                    return "xlsx"
+                if any(n.lower() == "ofd.xml" for n in names):
+                    return "ofd"
+                if "mimetype" in names:
+                    return _OPENDOCUMENT.get(zf.read("mimetype")[:100].decode("ascii", "ignore").strip(), "zip")
+        except (zipfile.BadZipFile, ValueError):
             pass
         return "zip"
+    if head.startswith(_OLE):
+        # the streams are named in UTF-16 in the compound file's directory
+        if _utf16("WordDocument") in data:
+            return "doc"
+        if _utf16("Workbook") in data or _utf16("Book") in data:
+            return "xls"
+        return "ole"
+    if head.startswith(b"{\\rtf"):
+        return "rtf"
+    for magic, kind in _IMAGES:
+        if head.startswith(magic) and (kind != "bmp" or b"\x00" in head):  # "BM" may open a text
+            return kind
     if b"\x00" in head:
         return "binary"
     sample = head.decode("utf-8", errors="ignore").lower()
@@ -87,42 +127,66 @@ def decode_text(data: bytes) -> tuple[str, str]:
 
     best = from_bytes(data).best()
     if best is None:
-        raise DocumentError("cannot detect the text encoding (expected UTF-8 or GB18030/GBK)")
+        raise DocumentError("无法识别文件的文字编码（应为 UTF-8 或 GB18030/GBK）")
     return str(best), best.encoding
+
+
+# what LibreOffice converts each older format to, and the format's name for messages
+_CONVERTED = {"doc": ("docx", ".doc"), "rtf": ("docx", ".rtf"), "odt": ("docx", ".odt"), "xls": ("xlsx", ".xls"),
+              "ods": ("xlsx", ".ods")}
 
 
 def read_bytes(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES, max_unpacked: int = MAX_UNPACKED_BYTES,
                max_ratio: int = MAX_COMPRESSION_RATIO) -> BlockDocument:
     """Read a document from its bytes, or raise DocumentError saying what is wrong."""
     if len(data) == 0:
-        raise DocumentError("the file is empty")
+        raise DocumentError("文件是空的")
     if len(data) > max_bytes:
-        raise DocumentTooLarge(
-            f"the file is too large: {len(data) / 1048576:.1f} MB, the limit is {max_bytes / 1048576:.0f} MB"
-        )
+        raise DocumentTooLarge(f"文件过大：{len(data) / 1048576:.1f} MB，上限为 {max_bytes / 1048576:.0f} MB")
     if data.startswith(b"PK\x03\x04"):
         check_archive(data, max_unpacked, max_ratio)
     kind = detect_kind(data)
-    if kind == "pdf":
-        from corpus.readers.pdf import read_pdf
+    if kind in _CONVERTED:
+        from corpus.readers.office import convert
 
-        try:
-            return read_pdf(data)
-        except Exception as exc:  # pdfplumber raises many types on a broken PDF
-            raise DocumentError(f"cannot read this PDF: {exc.__class__.__name__}") from exc
-    if kind == "docx":
-        from corpus.readers.docx import read_docx
-
-        try:
-            return read_docx(data)
-        except Exception as exc:
-            raise DocumentError(f"cannot read this .docx: {exc.__class__.__name__}") from exc
+        target, suffix = _CONVERTED[kind]
+        converted = convert(data, suffix, target)
+        document = _read_kind(target, converted)
+        return dataclasses.replace(document, kind=kind)
+    if kind == "ole":
+        raise UnsupportedFormat(f"不支持的文件类型：不是 Word 或 Excel 的旧格式文件。{SUPPORTED}")
     if kind == "zip":
-        raise DocumentError("unsupported type: a ZIP archive that is not a .docx document")
+        raise UnsupportedFormat(f"不支持的文件类型：ZIP 压缩包，但不是 Word、Excel 或 OFD 文件。{SUPPORTED}")
     if kind == "binary":
-        raise DocumentError("unsupported type: binary data, not a text, HTML, .docx or PDF document")
+        raise UnsupportedFormat(f"不支持的文件类型：二进制数据，不是可读的文档。{SUPPORTED}")
+    if kind in ("pdf", "docx", "xlsx", "ofd", "png", "jpeg", "tiff", "bmp"):
+        return _read_kind(kind, data)
     text, encoding = decode_text(data)
     return read_string(text, encoding, kind)
+
+
+_NAMES = {"pdf": "PDF", "docx": ".docx", "xlsx": ".xlsx", "ofd": "OFD"}
+
+
+def _read_kind(kind: str, data: bytes) -> BlockDocument:
+    """A binary format through its reader; the reader's own exceptions become a DocumentError."""
+    if kind == "pdf":
+        from corpus.readers.pdf import read_pdf as reader
+    elif kind == "docx":
+        from corpus.readers.docx import read_docx as reader
+    elif kind == "xlsx":
+        from corpus.readers.xlsx import read_xlsx as reader
+    elif kind == "ofd":
+        from corpus.readers.ofd import read_ofd as reader
+    else:
+        from corpus.readers.ocr import read_image as reader
+    try:
+        return reader(data)
+    except DocumentError:
+        raise
+    except Exception as exc:  # each library raises many types on a broken file
+        name = _NAMES.get(kind, "图片")
+        raise DocumentError(f"无法读取这个 {name} 文件（{exc.__class__.__name__}）：文件可能已损坏或加密") from exc
 
 
 def read_string(text: str, encoding: str | None = None, kind: str | None = None) -> BlockDocument:
@@ -131,7 +195,7 @@ def read_string(text: str, encoding: str | None = None, kind: str | None = None)
     from corpus.readers.text import read_text
 
     if not text.strip():
-        raise DocumentError("the file holds no text")
+        raise DocumentError("文件中没有文字")
     if kind == "html" or re.search(r"<(p|div|br|td|tr|span|table)[\s>/]", text[:4096], re.I):
         from corpus.readers.html import read_html
 
@@ -144,8 +208,8 @@ def read_string(text: str, encoding: str | None = None, kind: str | None = None)
 def read_path(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> BlockDocument:
     path = Path(path)
     if not path.is_file():
-        raise DocumentError(f"no such file: {path}")
+        raise DocumentError(f"文件不存在：{path}")
     size = path.stat().st_size
     if size > max_bytes:
-        raise DocumentError(f"the file is too large: {size / 1048576:.1f} MB, the limit is {max_bytes / 1048576:.0f} MB")
+        raise DocumentTooLarge(f"文件过大：{size / 1048576:.1f} MB，上限为 {max_bytes / 1048576:.0f} MB")
     return read_bytes(path.read_bytes(), max_bytes)

@@ -9,8 +9,8 @@ from __future__ import annotations
 from corpus.model import Item, ParseReport, ParseWarning
 
 
-def parse_report(items: tuple[Item, ...], warnings: tuple[ParseWarning, ...], tables: int, source: str
-                 ) -> ParseReport:
+def parse_report(items: tuple[Item, ...], warnings: tuple[ParseWarning, ...], tables: int, source: str,
+                 ocr_pages: int = 0, ocr_confidence: float | None = None) -> ParseReport:
     n = len(items)
     with_units = sum(bool(i.units) for i in items)
     verdict = None
@@ -31,4 +31,6 @@ def parse_report(items: tuple[Item, ...], warnings: tuple[ParseWarning, ...], ta
         warnings=len(warnings),
         warning_samples=tuple(f"{w.where}: {w.message}" for w in warnings[:20]),
         verdict=verdict,
+        ocr_pages=ocr_pages,
+        ocr_confidence=ocr_confidence,
     )

@@ -27,6 +27,7 @@ from corpus.units import UnitLexicon, default_lexicon, parse_units
 
 _TABLE_KINDS = (("改革", "reform"), ("政策", "policy"), ("平台", "platform"), ("项目", "project"),
                 ("工程", "project"), ("任务", "task"), ("工作", "task"))
+_MERGED_DOWN = {"lead_units", "units", "cooperating", "officials", "deadline"}
 _TEXTUAL = {"text", "task", "content", "name", "other", "target", "year", "measure", "note"}
 _LABELLED = {"name", "other", "target", "year", "measure"}  # values that mean little without their header
 _GROUP_ROW = re.compile(r"^[一二三四五六七八九十]{1,3}[、．.]|^[（(][一二三四五六七八九十]{1,3}[）)]")
@@ -93,8 +94,16 @@ def structured_table(placed: PlacedTable, vocab: ColumnVocabulary, lexicon: Unit
         own = [t for t, c in zip(texts, row.cells, strict=False) if t and not c.inherited]
         merged = {j for j, c in enumerate(row.cells) if c.inherited}
         owner = own if not merged or not owner else owner + own
-        out.append(TableRow(cells=texts, line=row.location.order, group=group, merged=merged,
-                            printed=" ".join(owner)))
+        table_row = TableRow(cells=texts, line=row.location.order, group=group, merged=merged, printed=" ".join(owner))
+        if placed.table.placed and out and out[-1].group == group:
+            # placed text draws no merged cells: a blank unit, official or deadline cell is the one above
+            above = out[-1]
+            for j, role in enumerate(roles):
+                if role in _MERGED_DOWN and not texts[j] and j < len(above.cells):
+                    value = above.cells[j] or above.inherited.get(j, "")
+                    if value:
+                        table_row.inherited[j] = value
+        out.append(table_row)
     return RowTable(title=placed.title or placed.annex, annex=placed.annex, header=header, rows=out,
                     line=placed.location.order, roles=roles, structured=True, measure=placed.measure)
 

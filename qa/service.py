@@ -77,7 +77,7 @@ NO_ITEMS = "文档中没有找到编号的条目：没有可以索引的内容�
 
 def validate_doc_id(doc_id: str) -> str:
     if not _SAFE_DOC_ID.fullmatch(doc_id or ""):
-        raise DocumentError("invalid document id: use 1–80 letters, digits, Chinese characters, '-' or '_'")
+        raise DocumentError("文档编号无效：只能用 1–80 个字母、数字、汉字、'-' 或 '_'")
     return doc_id
 
 

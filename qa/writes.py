@@ -21,7 +21,7 @@ from typing import Literal
 
 from corpus.isolated import ParseLimits, parse_isolated
 from corpus.model import ParsedDocument
-from corpus.read import DocumentError, DocumentTooLarge
+from corpus.read import DocumentError, DocumentTooLarge, UnsupportedFormat
 from index.store import StorageFull
 from qa.service import NO_ITEMS
 
@@ -59,7 +59,7 @@ def _failure_status(exc: Exception) -> int:
     if isinstance(exc, DocumentTooLarge):
         return 413
     if isinstance(exc, DocumentError):
-        return 415 if "unsupported type" in str(exc) or "不支持" in str(exc) else 422
+        return 415 if isinstance(exc, UnsupportedFormat) else 422
     if isinstance(exc, StorageFull) or isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
         return 507
     return 500

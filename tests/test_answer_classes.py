@@ -371,13 +371,14 @@ TOTAL_ROW_MARKDOWN = """# 某区违法建筑整治三年行动方案
 """
 
 
-class TestTotalRow:
-    @pytest.fixture(scope="class")
-    def totals(self, make_writable_service):
-        svc = make_writable_service("k")
-        svc.ingest_bytes(TOTAL_ROW_MARKDOWN.encode(), "district_totals", "totals.md")
-        return svc
+@pytest.fixture(scope="module")
+def totals(make_writable_service):
+    svc = make_writable_service("k")
+    svc.ingest_bytes(TOTAL_ROW_MARKDOWN.encode(), "district_totals", "totals.md")
+    return svc
 
+
+class TestTotalRow:
     @pytest.mark.parametrize("text", [TOTAL_ROW_DOC, TOTAL_ROW_MARKDOWN])
     def test_a_total_spanning_the_name_column_names_the_row(self, text):
         from corpus.parse import parse_text

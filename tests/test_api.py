@@ -157,12 +157,12 @@ class TestWrites:
         r = writable.post("/documents", files={"file": ("big.txt", b"a" * 300_000, "text/plain")}, headers=h)
         assert r.status_code == 413
         r = writable.post("/documents", files={"file": ("e.txt", b"", "text/plain")}, headers=h)
-        assert r.status_code == 422 and "empty" in r.json()["detail"]
+        assert r.status_code == 422 and "文件是空的" in r.json()["detail"]
         r = writable.post("/documents", files={"file": ("n.txt", "没有编号的一段话。".encode(), "text/plain")}, headers=h)
         assert r.status_code == 422 and "没有找到编号的条目" in r.json()["detail"]
         r = writable.post("/documents", files={"file": ("a.txt", GENRE_DOC.encode(), "text/plain")},
                           data={"doc_id": "../etc"}, headers=h)
-        assert r.status_code == 422 and "invalid document id" in r.json()["detail"]
+        assert r.status_code == 422 and "文档编号无效" in r.json()["detail"]
         assert writable.delete("/documents/..%2Fetc", headers=h).status_code in (404, 422)
 
 

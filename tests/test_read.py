@@ -59,11 +59,11 @@ class TestMalformedInput:
     def test_empty_file(self, tmp_path):
         path = tmp_path / "empty.txt"
         path.write_bytes(b"")
-        with pytest.raises(DocumentError, match="empty"):
+        with pytest.raises(DocumentError, match="文件是空的"):
             parse_file(path)
 
     def test_binary_file(self):
-        with pytest.raises(DocumentError, match="binary"):
+        with pytest.raises(DocumentError, match="二进制"):
             read_bytes(bytes(range(256)) * 8)
 
     def test_zip_that_is_not_docx(self):
@@ -93,11 +93,11 @@ class TestMalformedInput:
         path = tmp_path / "big.txt"
         with path.open("wb") as fh:
             fh.truncate(50 * 1024 * 1024)
-        with pytest.raises(DocumentError, match="too large"):
+        with pytest.raises(DocumentError, match="文件过大"):
             parse_file(path)
 
     def test_missing_file(self, tmp_path):
-        with pytest.raises(DocumentError, match="no such file"):
+        with pytest.raises(DocumentError, match="文件不存在"):
             parse_file(tmp_path / "nope.txt")
 
     def test_kind_by_content_not_name(self, tmp_path):

@@ -10,7 +10,9 @@ import threading
 import time
 from contextlib import asynccontextmanager
 from dataclasses import asdict
+from datetime import date
 from pathlib import Path
+from typing import Literal
 
 import orjson
 from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Query, Request, UploadFile
@@ -19,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.export import tasks_csv, tasks_xlsx
 from api.guard import RequestGuard
 from api.schemas import (
     MAX_FILTER_CHARS,
@@ -33,6 +36,7 @@ from api.schemas import (
     OfficialOut,
     ReportOut,
     SearchResponse,
+    TasksResponse,
     UnitOut,
 )
 from corpus import DocumentError
@@ -42,9 +46,11 @@ from index.hybrid import Filters
 from index.store import IndexError_
 from qa.answer import cite
 from qa.service import PolicyQA, validate_doc_id
+from qa.tasks import TaskQuery, list_tasks
 from qa.writes import JobStatus, WriteQueue
 
 log = logging.getLogger("policyqa.api")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STATIC = Path(__file__).parent / "static"
 
 
@@ -256,6 +262,46 @@ def create_app(config: Config, service: PolicyQA | None = None, load: bool = Tru
                 for r in results
             ],
         }
+        return Response(orjson.dumps(body), media_type="application/json")
+
+    @app.get("/tasks", response_model=TasksResponse, dependencies=[Depends(read_access)],
+             responses={200: {"content": {"text/csv": {}, XLSX: {}}}, 503: {"model": ErrorResponse}})
+    def tasks(
+        unit: str | None = Query(None, max_length=MAX_FILTER_CHARS, description="a unit, by any of its names"),
+        official: str | None = Query(None, max_length=MAX_FILTER_CHARS),
+        doc: str | None = Query(None, max_length=MAX_FILTER_CHARS),
+        kind: str | None = Query(None, max_length=20),
+        due_before: date | None = Query(None, description="deadline ends on or before (YYYY-MM-DD)"),
+        due_after: date | None = Query(None, description="deadline ends on or after (YYYY-MM-DD)"),
+        overdue_on: date | None = Query(None, description="past its deadline on this day"),
+        q: str | None = Query(None, max_length=200, description="words the task must contain"),
+        role: Literal["any", "lead"] = Query("any", description="lead: the tasks the unit leads"),
+        sort: Literal["document", "due"] = Query("document"),
+        offset: int = Query(0, ge=0, le=1_000_000_000),
+        limit: int = Query(100, ge=1, le=1000),
+        format: Literal["json", "csv", "xlsx"] = Query("json", description="csv and xlsx export every match"),
+    ) -> Response:
+        """The 台账: every task matching the filters, each with its fields, dates and citation."""
+        query = TaskQuery(unit=unit or None, official=official or None, doc_id=doc or None, kind=kind or None,
+                          due_before=due_before, due_after=due_after, overdue_on=overdue_on, q=q or None,
+                          role=role, sort=sort, offset=0 if format != "json" else offset,
+                          limit=None if format != "json" else limit)
+        page = list_tasks(svc().index, query)
+        if format != "json":
+            data = tasks_csv(page.tasks) if format == "csv" else tasks_xlsx(page.tasks)
+            media = "text/csv; charset=utf-8" if format == "csv" else XLSX
+            return Response(data, media_type=media,
+                            headers={"Content-Disposition": f"attachment; filename=tasks.{format}"})
+        body = {"total": page.total, "offset": offset, "limit": limit, "tasks": [
+            {"item_id": t.item.item_id, "doc_id": t.item.doc_id,
+             "document": (t.document.number or t.document.title) if t.document else t.item.doc_id,
+             "kind": t.item.kind, "section": list(t.item.section), "item_no": t.item.item_no, "text": t.item.text,
+             "lead_officials": list(t.item.lead_officials), "lead_units": list(t.item.lead_units),
+             "units": list(t.item.units), "deadline": t.item.deadline,
+             "due_start": t.due.start.isoformat() if t.due and t.due.start else None,
+             "due_end": t.due.end.isoformat() if t.due and t.due.end else None,
+             "open_ended": bool(t.due and t.due.open_ended), "targets": [x.text for x in t.item.targets],
+             "ref": t.ref} for t in page.tasks]}
         return Response(orjson.dumps(body), media_type="application/json")
 
     @app.get("/items/{item_id}", response_model=ItemOut, dependencies=[Depends(read_access)],

@@ -71,11 +71,21 @@ def _commands() -> dict:
         "build": commands.cmd_build,
         "ask": commands.cmd_ask,
         "search": commands.cmd_search,
+        "tasks": commands.cmd_tasks,
         "serve": commands.cmd_serve,
         "ingest": commands.cmd_ingest,
         "model": commands.cmd_model,
         "eval": commands.cmd_eval,
     }
+
+
+def _iso_date(text: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期格式应为 YYYY-MM-DD：{text}") from None
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -106,6 +116,20 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--doc")
     p.add_argument("--limit", type=int, default=10)
     p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("tasks", help="the 台账: every task of a unit, official, document or deadline range")
+    p.add_argument("--unit", help="a unit, by any of its names")
+    p.add_argument("--lead", action="store_true", help="only the tasks the unit leads")
+    p.add_argument("--official")
+    p.add_argument("--doc")
+    p.add_argument("--kind")
+    p.add_argument("--due-before", type=_iso_date, metavar="YYYY-MM-DD")
+    p.add_argument("--due-after", type=_iso_date, metavar="YYYY-MM-DD")
+    p.add_argument("--overdue-on", type=_iso_date, metavar="YYYY-MM-DD", help="past its deadline on this day")
+    p.add_argument("-q", "--query", help="words the task must contain")
+    p.add_argument("--sort", choices=("document", "due"), default="document")
+    p.add_argument("--format", choices=("table", "json", "csv", "xlsx"), default="table")
+    p.add_argument("--out", help="write to this file (needed for xlsx)")
 
     p = sub.add_parser("serve", help="start the HTTP service")
     p.add_argument("--host", default="127.0.0.1")

@@ -113,6 +113,39 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tasks(args: argparse.Namespace) -> int:
+    from api.export import task_row, tasks_csv, tasks_xlsx
+    from qa.tasks import TaskQuery, list_tasks
+
+    if args.format == "xlsx" and not args.out:
+        print("xlsx 需要 --out 文件名", file=sys.stderr)
+        return 2
+    svc = _service(config_from(args))
+    query = TaskQuery(unit=args.unit, official=args.official, doc_id=args.doc, kind=args.kind,
+                      due_before=args.due_before, due_after=args.due_after, overdue_on=args.overdue_on,
+                      q=args.query, role="lead" if args.lead else "any", sort=args.sort, limit=None)
+    page = list_tasks(svc.index, query)
+    if args.format in ("csv", "xlsx"):
+        data = tasks_csv(page.tasks) if args.format == "csv" else tasks_xlsx(page.tasks)
+        if args.out:
+            Path(args.out).write_bytes(data)
+            print(f"{page.total} 项任务已写入 {args.out}", file=sys.stderr)
+        else:
+            sys.stdout.buffer.write(data)
+        return 0
+    if args.format == "json":
+        print(json.dumps([dict(zip(("document", "section", "item_no", "text", "lead_officials", "lead_units",
+                                    "units", "deadline", "due_end", "targets"), task_row(t), strict=True))
+                          | {"item_id": t.item.item_id, "ref": t.ref} for t in page.tasks], ensure_ascii=False, indent=2))
+        return 0
+    print(f"共 {page.total} 项")
+    for n, t in enumerate(page.tasks, start=1):
+        owner = "、".join(t.item.lead_units or t.item.units) or "（未列明）"
+        when = f"；{t.item.deadline}" if t.item.deadline else ""
+        print(f"{n}. {t.item.text.split('。')[0][:60]}（{owner}{when}）{t.ref}")
+    return 0
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     from corpus import DocumentError, doc_id_from_path
 

@@ -100,6 +100,32 @@ class SearchResponse(BaseModel):
     results: list[SearchHitOut]
 
 
+class TaskOut(BaseModel):
+    item_id: str
+    doc_id: str
+    document: str = Field(description="the document's 文号, else its title")
+    kind: str
+    section: list[str]
+    item_no: str
+    text: str
+    lead_officials: list[str]
+    lead_units: list[str]
+    units: list[str]
+    deadline: str | None = Field(None, description="the 完成时限 as written")
+    due_start: str | None = Field(None, description="ISO date: the first day of the deadline's period")
+    due_end: str | None = Field(None, description="ISO date: the last day the deadline allows")
+    open_ended: bool = Field(False, description="长期坚持, 持续推进: no date to miss")
+    targets: list[str]
+    ref: str = Field(description="the citation: 〔文号 section › 第N项〕")
+
+
+class TasksResponse(BaseModel):
+    total: int = Field(description="all matching tasks; `tasks` is one page of them")
+    offset: int
+    limit: int
+    tasks: list[TaskOut]
+
+
 class ItemOut(BaseModel):
     item_id: str
     doc_id: str

@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         pdf = convert(seed_docx(text), ".docx", "pdf")
         scan = scanned(pdf, args.scale, args.pages)
         start = time.perf_counter()
-        document = read_bytes(scan)
+        document = read_bytes(scan, max_bytes=len(scan) + 1)
         seconds = time.perf_counter() - start
         parsed = parse_document(document, path.stem)
         total_pages += document.ocr_pages

@@ -21,7 +21,7 @@ class Config:
     model_dir: Path = _default_model_dir()
     api_key: str | None = None  # write endpoints are disabled when unset
     read_key: str | None = None  # optional: when set, read endpoints need it too
-    max_upload_bytes: int = 20 * 1024 * 1024
+    max_upload_bytes: int = 40 * 1024 * 1024  # a 60-page scan at 200 dpi is about 25 MB
     max_body_bytes: int = 64 * 1024  # any request body but an upload's
     max_unpacked_bytes: int = 200 * 1024 * 1024  # a .docx/.xlsx/.ofd (a zip) unpacks to at most this
     max_compression_ratio: int = 200  # and no member of it more than this many times its packed size

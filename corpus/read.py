@@ -15,7 +15,7 @@ from pathlib import Path
 
 from corpus.blocks import BlockDocument
 
-DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+DEFAULT_MAX_BYTES = 40 * 1024 * 1024  # a 60-page scan at 200 dpi is about 25 MB
 
 
 class DocumentError(ValueError):

@@ -8,6 +8,7 @@ import importlib.util
 import re
 import threading
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from corpus import DocumentError, ParsedDocument, bundled_sources, parse_document, parse_file, read_bytes
@@ -20,6 +21,7 @@ from index.hybrid import Filters, Hit, HybridIndex, build_index, update_index
 from index.store import IndexError_, StorageFull, free_space, remove_partial, resolve_index
 from qa.answer import NOT_FOUND, Answer, cite, compose, coverage, list_answer, states_figure, unnamed_words
 from qa.scope import DocumentNames, described_scope, document_year
+from qa.tasks import due_answer, due_question
 from qa.understand import Lexicon, understand
 
 _SAFE_DOC_ID = re.compile(r"^[0-9A-Za-z_\-\u4e00-\u9fff]{1,80}$")
@@ -365,6 +367,12 @@ class PolicyQA:
         unknown = lexicon.unknown_names(normalize(question))
         if unknown:
             return Answer(question, q.intent, False, NOT_FOUND, reason=f"文件中没有关于{'、'.join(unknown)}的内容"), q.phrases
+        if q.intent == "list" and (asked_due := due_question(question, date.today())) is not None:
+            # "6月底前要完成哪些工作？", "哪些任务已经过期？": the 台账, not a ranking
+            one_doc = filters.doc_ids[0] if filters is not None and len(filters.doc_ids) == 1 else None
+            asked_due = dataclasses.replace(asked_due, unit=q.units[0] if q.units else None,
+                                            official=q.officials[0] if q.officials else None, doc_id=one_doc)
+            return due_answer(question, asked_due, index), q.phrases
         if q.intent == "list" and (filters is None or filters.doc_ids or filters.parts):
             return list_answer(q, index, docs, index.tokenizer, lexicon, filters), q.phrases
         # a figure question looks a little deeper for the hit that states its figure (see _stating_figure)

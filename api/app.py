@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import threading
 import time
 from contextlib import asynccontextmanager
@@ -13,6 +14,7 @@ from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import Literal
+from urllib.parse import quote
 
 import orjson
 from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Query, Request, UploadFile
@@ -21,12 +23,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.errors import chinese_detail, error_body, validation_message
 from api.export import tasks_csv, tasks_xlsx
 from api.guard import RequestGuard
 from api.schemas import (
     MAX_FILTER_CHARS,
     AskRequest,
     AskResponse,
+    DocumentDetailOut,
     DocumentOut,
     ErrorResponse,
     HealthResponse,
@@ -46,7 +50,7 @@ from index.hybrid import Filters
 from index.store import IndexError_
 from qa.answer import cite
 from qa.service import PolicyQA, validate_doc_id
-from qa.tasks import TaskQuery, list_tasks
+from qa.tasks import Task, TaskQuery, list_tasks
 from qa.writes import JobStatus, WriteQueue
 
 log = logging.getLogger("policyqa.api")
@@ -87,7 +91,7 @@ class RequestLog:
             if response_started:
                 raise
             status = 500
-            await JSONResponse({"detail": "internal error", "request_id": request_id}, status_code=500,
+            await JSONResponse(error_body(500, f"服务器内部错误（请求编号 {request_id}）", request_id=request_id), status_code=500,
                                headers={"X-Request-Id": request_id})(scope, receive, send)
         if log.isEnabledFor(logging.INFO):
             log.info(orjson.dumps({"request_id": request_id, "method": scope["method"], "path": scope["path"],
@@ -114,6 +118,26 @@ def _report(report) -> ReportOut | None:
     from dataclasses import asdict
 
     return None if report is None else ReportOut(**{**asdict(report), "warning_samples": list(report.warning_samples)})
+
+
+def _task_json(t: Task) -> dict:
+    """A task as /tasks and /documents/{id} give it (TaskOut's shape)."""
+    item = t.item
+    return {"item_id": item.item_id, "doc_id": item.doc_id,
+            "document": (t.document.number or t.document.title) if t.document else item.doc_id,
+            "kind": item.kind, "section": list(item.section), "item_no": item.item_no, "text": item.text,
+            "lead_officials": list(item.lead_officials), "lead_units": list(item.lead_units),
+            "units": list(item.units), "deadline": item.deadline,
+            "due_start": t.due.start.isoformat() if t.due and t.due.start else None,
+            "due_end": t.due.end.isoformat() if t.due and t.due.end else None,
+            "open_ended": bool(t.due and t.due.open_ended), "targets": [x.text for x in item.targets],
+            "page": item.page, "ref": t.ref}
+
+
+def _attachment(name: str) -> str:
+    """A Content-Disposition for a file name in any script (RFC 6266: an ASCII fallback and filename*)."""
+    ascii_name = re.sub(r"[^A-Za-z0-9._-]", "_", name) or "document"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
 
 
 def _watch(service: PolicyQA, every: float, stop: threading.Event) -> None:
@@ -200,15 +224,13 @@ def create_app(config: Config, service: PolicyQA | None = None, load: bool = Tru
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body')}: {e.get('msg')}" for e in exc.errors()
-        )
-        return JSONResponse({"detail": problems or "invalid request"}, status_code=422)
+        return JSONResponse(error_body(422, validation_message(exc.errors())), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_errors(request: Request, exc: StarletteHTTPException):
         status = 422 if exc.status_code == 400 else exc.status_code  # undecodable bodies are bad input
-        return JSONResponse({"detail": str(exc.detail)}, status_code=status, headers=getattr(exc, "headers", None))
+        return JSONResponse(error_body(status, chinese_detail(exc.status_code, str(exc.detail))), status_code=status,
+                            headers=getattr(exc, "headers", None))
 
     @app.get("/health", response_model=HealthResponse, response_model_exclude_none=True,
              responses={503: {"model": ErrorResponse}})
@@ -242,7 +264,7 @@ def create_app(config: Config, service: PolicyQA | None = None, load: bool = Tru
         limit: int = Query(10, ge=1, le=100),
     ) -> Response:
         if not q.strip():
-            raise HTTPException(422, "q: the query is empty")
+            raise HTTPException(422, "参数 q 不能只有空白")
         results = svc().search(q, _filters(doc, unit, official, deadline, kind), limit)
         # SearchResponse's shape, serialised once by orjson: returning a Response skips FastAPI's
         # second validation pass and jsonable_encoder (the schema stays declared for /docs)
@@ -292,16 +314,7 @@ def create_app(config: Config, service: PolicyQA | None = None, load: bool = Tru
             media = "text/csv; charset=utf-8" if format == "csv" else XLSX
             return Response(data, media_type=media,
                             headers={"Content-Disposition": f"attachment; filename=tasks.{format}"})
-        body = {"total": page.total, "offset": offset, "limit": limit, "tasks": [
-            {"item_id": t.item.item_id, "doc_id": t.item.doc_id,
-             "document": (t.document.number or t.document.title) if t.document else t.item.doc_id,
-             "kind": t.item.kind, "section": list(t.item.section), "item_no": t.item.item_no, "text": t.item.text,
-             "lead_officials": list(t.item.lead_officials), "lead_units": list(t.item.lead_units),
-             "units": list(t.item.units), "deadline": t.item.deadline,
-             "due_start": t.due.start.isoformat() if t.due and t.due.start else None,
-             "due_end": t.due.end.isoformat() if t.due and t.due.end else None,
-             "open_ended": bool(t.due and t.due.open_ended), "targets": [x.text for x in t.item.targets],
-             "ref": t.ref} for t in page.tasks]}
+        body = {"total": page.total, "offset": offset, "limit": limit, "tasks": [_task_json(t) for t in page.tasks]}
         return Response(orjson.dumps(body), media_type="application/json")
 
     @app.get("/items/{item_id}", response_model=ItemOut, dependencies=[Depends(read_access)],
@@ -310,7 +323,7 @@ def create_app(config: Config, service: PolicyQA | None = None, load: bool = Tru
         s = svc()
         item = s.index.items.get(item_id)
         if item is None:
-            raise HTTPException(404, f"no item {item_id!r}")
+            raise HTTPException(404, f"没有条目 {item_id!r}")
         d = item.to_dict()
         d["ref"] = cite(item, s.documents().get(item.doc_id), 1.0).ref
         return ItemOut.model_validate(d)
@@ -323,6 +336,37 @@ def create_app(config: Config, service: PolicyQA | None = None, load: bool = Tru
             counts[item.doc_id] = counts.get(item.doc_id, 0) + 1
         return [DocumentOut(doc_id=d.doc_id, title=d.title, number=d.number, issuer=d.issuer, date=d.date,
                             items=counts.get(d.doc_id, 0), report=_report(d.report)) for d in s.index.documents]
+
+    @app.get("/documents/{doc_id}", response_model=DocumentDetailOut, dependencies=[Depends(read_access)],
+             responses={404: {"model": ErrorResponse}, 503: {"model": ErrorResponse}})
+    def document(doc_id: str = Path_(..., max_length=200)) -> Response:
+        """A document with its items in the order printed, each with its fields and citation."""
+        s = svc()
+        d = s.documents().get(doc_id)
+        if d is None:
+            raise HTTPException(404, f"没有文档 {doc_id!r}")
+        page = list_tasks(s.index, TaskQuery(doc_id=doc_id, limit=None))
+        original = s.originals.get(d.checksum)
+        body = {"doc_id": d.doc_id, "title": d.title, "number": d.number, "issuer": d.issuer, "date": d.date,
+                "report": _report(d.report).model_dump() if d.report else None,
+                "has_file": original is not None, "file_name": original.name if original else None,
+                "items": [_task_json(t) for t in page.tasks]}
+        return Response(orjson.dumps(body), media_type="application/json")
+
+    @app.get("/documents/{doc_id}/file", dependencies=[Depends(read_access)],
+             responses={200: {"content": {"application/octet-stream": {}}, "description": "the file as uploaded"},
+                        404: {"model": ErrorResponse}})
+    def document_file(doc_id: str = Path_(..., max_length=200)) -> Response:
+        """The original file the document was read from."""
+        s = svc()
+        d = s.documents().get(doc_id)
+        if d is None:
+            raise HTTPException(404, f"没有文档 {doc_id!r}")
+        original = s.originals.get(d.checksum)
+        if original is None:
+            raise HTTPException(404, f"文档 {doc_id!r} 没有保存原文件（收录于保存原文件之前）：请重新上传")
+        return FileResponse(original.path, media_type=original.media_type,
+                            headers={"Content-Disposition": _attachment(original.name or doc_id)})
 
     @app.get("/units", response_model=list[UnitOut], dependencies=[Depends(read_access)])
     def units() -> list[UnitOut]:

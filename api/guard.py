@@ -15,6 +15,8 @@ from collections.abc import Callable
 import orjson
 from fastapi import HTTPException
 
+from api.errors import error_body
+
 # the page and its API only; /docs loads Swagger UI's script and style from its CDN
 _CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
         "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
@@ -55,7 +57,7 @@ def _header(scope, name: bytes) -> str | None:
 
 
 async def _json(send, status: int, detail: str, headers: list[tuple[bytes, bytes]] = ()) -> None:
-    body = orjson.dumps({"detail": detail})
+    body = orjson.dumps(error_body(status, detail))
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                             *headers]})

@@ -116,6 +116,7 @@ class TaskOut(BaseModel):
     due_end: str | None = Field(None, description="ISO date: the last day the deadline allows")
     open_ended: bool = Field(False, description="长期坚持, 持续推进: no date to miss")
     targets: list[str]
+    page: int | None = Field(None, description="the PDF page the item is on")
     ref: str = Field(description="the citation: 〔文号 section › 第N项〕")
 
 
@@ -161,6 +162,18 @@ class ReportOut(BaseModel):
     warning_samples: list[str]
     verdict: str | None
 
+
+
+class DocumentDetailOut(BaseModel):
+    doc_id: str
+    title: str
+    number: str | None = None
+    issuer: str | None = None
+    date: str | None = None
+    report: ReportOut | None = None
+    has_file: bool = Field(description="the original file can be had from /documents/{doc_id}/file")
+    file_name: str | None = None
+    items: list[TaskOut] = Field(description="every item in the order printed")
 
 class DocumentOut(BaseModel):
     doc_id: str
@@ -230,4 +243,5 @@ class HealthResponse(BaseModel):
 
 
 class ErrorResponse(BaseModel):
-    detail: str
+    detail: str = Field(description="what went wrong, in Chinese")
+    code: str = Field(description="stable and machine-readable: not_found, invalid_request, unauthorized, …")

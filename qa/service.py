@@ -7,6 +7,7 @@ import dataclasses
 import importlib.util
 import re
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -18,6 +19,7 @@ from corpus.model import Item, Target
 from corpus.normalize import normalize
 from corpus.tables import TOTAL_WORDS
 from index.hybrid import Filters, Hit, HybridIndex, build_index, update_index
+from index.originals import Originals
 from index.store import IndexError_, StorageFull, free_space, remove_partial, resolve_index
 from qa.answer import NOT_FOUND, Answer, cite, compose, coverage, list_answer, states_figure, unnamed_words
 from qa.scope import DocumentNames, described_scope, document_year
@@ -279,12 +281,29 @@ class PolicyQA:
                     pass
                 yield
 
+    @property
+    def originals(self) -> Originals:
+        """The files the documents were read from."""
+        return Originals(self.config.data_dir / "originals")
+
+    def _keep_originals(self, parsed: Sequence[ParsedDocument], files: Mapping[str, tuple[bytes, str]]) -> None:
+        for p in parsed:
+            if p.document.doc_id in files:
+                data, name = files[p.document.doc_id]
+                self.originals.put(p.document.checksum, data, name)
+
+    def _drop_unused_originals(self) -> None:
+        self.originals.keep_only({d.checksum for d in self.index.documents})
+
     def build(self, paths: list[Path] | None = None, progress: bool = True) -> Path:
         """Build the index from scratch (default: the bundled corpus)."""
-        parsed = [parse_file(p) for p in (paths or bundled_sources())]
+        paths = list(paths or bundled_sources())
+        parsed = [parse_file(p) for p in paths]
         with self._writing():
+            self._keep_originals(parsed, {d.document.doc_id: (p.read_bytes(), p.name) for d, p in zip(parsed, paths, strict=True)})
             folder = build_index(self.config.index_dir, parsed, self.embedder, self.config.hnsw_threshold, progress)
             self.load()
+            self._drop_unused_originals()
         return folder
 
     # ----- writes --------------------------------------------------------------------------
@@ -295,14 +314,18 @@ class PolicyQA:
         if not parsed.items:
             raise DocumentError(NO_ITEMS)
         with self._writing():
+            self._keep_originals([parsed], {doc_id: (data, name)})
             update_index(self.config.index_dir, self.embedder, add=[parsed], hnsw_threshold=self.config.hnsw_threshold)
             self.load()
+            self._drop_unused_originals()
         return parsed
 
-    def apply(self, add: list[ParsedDocument], delete: list[str]) -> WriteOutcome:
-        """Add (or replace) and delete documents in one new index version. A delete frees the disk of
-        old versions first, so that it can go through on a full disk; an add on a full disk is retried
-        once after freeing them, then StorageFull."""
+    def apply(self, add: list[ParsedDocument], delete: list[str],
+              files: Mapping[str, tuple[bytes, str]] | None = None) -> WriteOutcome:
+        """Add (or replace) and delete documents in one new index version; `files` holds the uploaded
+        bytes and file name of added documents, by doc_id, kept as their originals. A delete frees the
+        disk of old versions first, so that it can go through on a full disk; an add on a full disk is
+        retried once after freeing them, then StorageFull."""
         with self._writing():
             self.load()  # another process may have changed the index
             present = {d.doc_id: d for d in self.index.documents}
@@ -320,14 +343,18 @@ class PolicyQA:
                 free_space(self.config.index_dir)
             for attempt in (1, 2):
                 try:
+                    self._keep_originals(add, files or {})
                     update_index(self.config.index_dir, self.embedder, add=add, delete=sorted(deleted),
                                  hnsw_threshold=self.config.hnsw_threshold)
                     break
                 except StorageFull:
+                    # the originals of documents that did not go in: on a full disk, space a delete needs
+                    self._drop_unused_originals()
                     if attempt == 2:
                         raise
                     free_space(self.config.index_dir)
             self.load()
+            self._drop_unused_originals()
         return WriteOutcome(replaced, deleted)
 
     def delete(self, doc_id: str) -> bool:
@@ -338,6 +365,7 @@ class PolicyQA:
                 return False
             update_index(self.config.index_dir, self.embedder, delete=[doc_id], hnsw_threshold=self.config.hnsw_threshold)
             self.load()
+            self._drop_unused_originals()
         return True
 
     # ----- reads ---------------------------------------------------------------------------

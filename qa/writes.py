@@ -200,7 +200,8 @@ class WriteQueue:
         for job, _ in parsed:
             self._set(job, state="indexing")
         try:
-            outcome = self.service.apply([p for _, p in parsed], [j.status.doc_id for j in deletes])
+            outcome = self.service.apply([p for _, p in parsed], [j.status.doc_id for j in deletes],
+                                         files={j.status.doc_id: (j.data, j.name) for j, _ in parsed})
         except Exception as exc:
             status = _failure_status(exc)
             if status == 500:

@@ -175,7 +175,7 @@ def test_page_is_one_self_contained_file():
 def test_tabs_and_labels(browser, site):
     open_tab(browser, site, "ask")
     tabs = browser.find_elements(By.CSS_SELECTOR, '[role="tab"]')
-    assert [t.text for t in tabs] == ["问答", "检索", "文档"]
+    assert [t.text for t in tabs] == ["问答", "检索", "台账", "文档"]
     wait(browser).until(lambda d: re.search(r"已收录 2 份文档 · \d+ 个条目", d.find_element(By.ID, "health").text))
     unlabelled = browser.execute_script(
         """return [...document.querySelectorAll('input, select, textarea')]
@@ -185,6 +185,81 @@ def test_tabs_and_labels(browser, site):
     tabs[1].click()
     assert browser.find_element(By.ID, "panel-search").is_displayed()
     assert not browser.find_element(By.ID, "panel-ask").is_displayed()
+
+
+# ----- 台账 and the document view ----------------------------------------------------------------
+def test_ledger_lists_every_task_of_a_unit_and_exports_it(browser, site):
+    open_tab(browser, site, "tasks")
+    # a name without its level names no unit: the page offers the units that contain it
+    type_into(browser, "t-unit", "经信厅")
+    browser.find_element(By.ID, "tasks-btn").click()
+    offer = wait(browser).until(EC.element_to_be_clickable((By.CSS_SELECTOR, "#tasks-suggest button")))
+    assert offer.text.startswith("省经信厅")
+    offer.click()
+    total = wait(browser).until(EC.presence_of_element_located((By.ID, "tasks-total")))
+    assert browser.find_element(By.ID, "t-unit").get_attribute("value") == "省经信厅"
+    expected = api_json(site, "/tasks?unit=%E7%9C%81%E7%BB%8F%E4%BF%A1%E5%8E%85&limit=1")["total"]
+    assert total.text.startswith(f"共 {expected} 项任务") and expected == 69
+    rows = browser.find_elements(By.CSS_SELECTOR, "#tasks-table tbody tr")
+    assert len(rows) == expected
+    assert all("经信厅" in r.text or "经济和信息化厅" in r.text for r in rows)
+    # lead-only narrows it to what the API counts
+    browser.find_element(By.CSS_SELECTOR, "#t-role option[value='lead']").click()
+    browser.find_element(By.ID, "tasks-btn").click()
+    lead = api_json(site, "/tasks?unit=%E7%9C%81%E7%BB%8F%E4%BF%A1%E5%8E%85&role=lead&limit=1")["total"]
+    wait(browser).until(lambda d: d.find_element(By.ID, "tasks-total").text.startswith(f"共 {lead} 项任务"))
+    assert 0 < lead < expected
+    # the export is the whole list as .xlsx, fetched with the page's key and handed to the browser as a file
+    browser.execute_script("""
+        window.__blobs = [];
+        var make = URL.createObjectURL;
+        URL.createObjectURL = function (b) { window.__blobs.push(b); return make.call(URL, b); };""")
+    browser.find_element(By.ID, "tasks-xlsx").click()
+    head = browser.execute_async_script("""
+        var done = arguments[0];
+        (function poll() {
+          if (!window.__blobs.length) return setTimeout(poll, 50);
+          window.__blobs[0].arrayBuffer().then(function (b) {
+            done([window.__blobs[0].type, String.fromCharCode.apply(null, new Uint8Array(b.slice(0, 2))), b.byteLength]);
+          });
+        })();""")
+    assert "spreadsheetml" in head[0] and head[1] == "PK" and head[2] > 5000
+
+
+def test_ledger_by_deadline_marks_the_past_ones(browser, site):
+    open_tab(browser, site, "tasks")
+    browser.execute_script("document.getElementById('t-before').value = '2023-06-30';")
+    browser.find_element(By.CSS_SELECTOR, "#t-sort option[value='due']").click()
+    browser.find_element(By.ID, "tasks-btn").click()
+    wait(browser).until(EC.presence_of_element_located((By.ID, "tasks-total")))
+    expected = api_json(site, "/tasks?due_before=2023-06-30&sort=due&limit=100")
+    cells = [c.text for c in browser.find_elements(By.CSS_SELECTOR, "#tasks-table tbody td[data-label='完成时限']")]
+    assert len(cells) == min(100, expected["total"]) and expected["total"] > 0
+    assert [c.removesuffix("（已过）") for c in cells] == [t["deadline"] for t in expected["tasks"]]
+    assert all(c.endswith("（已过）") for c in cells)  # every one of them is before today
+
+
+def test_a_citation_opens_its_document_at_the_item(browser, site):
+    ask(browser, site, "农村公路新改建由谁牵头？")
+    first = browser.find_element(By.CSS_SELECTOR, "#citations details.cite")
+    item_id = first.get_attribute("data-item-id")
+    first.find_element(By.TAG_NAME, "summary").click()
+    wait(browser).until(lambda d: first.find_elements(By.CSS_SELECTOR, "a.open-doc"))[0].click()
+    target = wait(browser).until(EC.visibility_of_element_located((By.CSS_SELECTOR, ".doc-item.target-item")))
+    assert target.get_attribute("data-item-id") == item_id
+    assert "农村公路新改建" in target.text and "省交通运输厅" in target.text
+    assert browser.find_element(By.ID, "panel-documents").is_displayed()
+    assert not browser.find_element(By.ID, "docs-card").is_displayed()
+    assert browser.execute_script(
+        "var r = arguments[0].getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight;", target)
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".doc-item.target-item")) == 1
+    assert browser.find_element(By.ID, "doc-file").is_displayed()  # the original can be had
+    browser.find_element(By.ID, "doc-back").click()
+    wait(browser).until(EC.visibility_of_element_located((By.ID, "docs-card")))
+    # a title in the list opens the document from its start
+    browser.find_element(By.CSS_SELECTOR, "#docs-table a.doc-link").click()
+    wait(browser).until(EC.visibility_of_element_located((By.ID, "doc-items")))
+    assert not browser.find_elements(By.CSS_SELECTOR, ".doc-item.target-item")
 
 
 # ----- 问答 --------------------------------------------------------------------------------------
@@ -402,15 +477,29 @@ def test_screenshots_and_phone_layout(browser, site, tmp_path):
         wait(browser).until(EC.presence_of_element_located((By.ID, "docs-table")))
         browser.save_screenshot(str(out / "documents.png"))
 
+        open_tab(browser, site, "tasks")
+        type_into(browser, "t-unit", "省经信厅")
+        browser.find_element(By.ID, "tasks-btn").click()
+        wait(browser).until(EC.presence_of_element_located((By.ID, "tasks-table")))
+        browser.find_element(By.TAG_NAME, "h1").click()
+        browser.save_screenshot(str(out / "tasks.png"))
+
         _viewport(browser, 390, 844, mobile=True)
         ask(browser, site, "农村公路新改建由谁牵头？")
-        for tab in ("ask", "search", "documents"):
+        for tab in ("ask", "search", "tasks", "documents"):
             open_tab(browser, site, tab)
+            if tab == "tasks":  # with its table filled
+                type_into(browser, "t-unit", "省经信厅")
+                browser.find_element(By.ID, "tasks-btn").click()
+                wait(browser).until(EC.presence_of_element_located((By.ID, "tasks-table")))
             overflow = browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 0, f"the {tab} tab scrolls sideways at phone width"
+        browser.get(f"{site}/?load={next(_loads)}#doc/{api_json(site, '/documents')[0]['doc_id']}")
+        wait(browser).until(EC.presence_of_element_located((By.ID, "doc-items")))
+        assert browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth") <= 0
         ask(browser, site, "农村公路新改建由谁牵头？")
         browser.save_screenshot(str(out / "ask-phone.png"))
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
-    for name in ("ask.png", "search.png", "documents.png", "ask-phone.png"):
+    for name in ("ask.png", "search.png", "documents.png", "tasks.png", "ask-phone.png"):
         assert (out / name).stat().st_size > 10_000

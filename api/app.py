@@ -56,6 +56,7 @@ from qa.writes import JobStatus, WriteQueue
 log = logging.getLogger("policyqa.api")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STATIC = Path(__file__).parent / "static"
+DOCS_ASSETS = "/docs/assets"  # Swagger UI's script and style, from the fastapi-offline package
 
 
 class RequestLog:
@@ -150,14 +151,52 @@ def _watch(service: PolicyQA, every: float, stop: threading.Event) -> None:
             log.exception("index refresh failed")
 
 
-def create_app(config: Config, service: PolicyQA | None = None, load: bool = True) -> FastAPI:
-    """The app; `service` is loaded at startup unless one is passed in already loaded."""
-    state: dict = {"service": service, "writes": None}
+def create_app(config: Config, service: PolicyQA | None = None, load: bool = True,
+               start_in_background: bool = False) -> FastAPI:
+    """The app; `service` is loaded at startup unless one is passed in already loaded.
+
+    `start_in_background`: the server listens at once while the model is loaded (built on first use)
+    and the index loaded, or built from the bundled corpus in an empty home; until then every route
+    answers 503 saying what is under way."""
+    state: dict = {"service": service, "writes": None, "starting": None}
     writes_lock = threading.Lock()
     stop_watch = threading.Event()
 
+    def watch(s: PolicyQA) -> None:
+        threading.Thread(target=_watch, args=(s, config.watch_seconds, stop_watch), daemon=True,
+                         name="policyqa-index-watch").start()
+
+    def start() -> None:
+        try:
+            state["starting"] = "正在加载模型（首次启动时先生成模型，需要几分钟）"
+            from qa.service import load_embedder
+
+            s = state["service"] or PolicyQA(config, load_embedder(config))
+            state["service"] = s
+            if not s.ready:
+                if s.has_index():
+                    state["starting"] = "正在加载索引"
+                    s.load()
+                else:
+                    state["starting"] = "正在为内置文档建立索引（首次启动）"
+                    s.build(progress=False)
+            s.ask("预热")
+            state["starting"] = None
+            log.info(json.dumps({"event": "ready", "documents": s.index.manifest["counts"]["documents"]}))
+            watch(s)
+        except Exception as exc:  # the server stays up and says why it cannot answer
+            log.exception("start failed")
+            state["starting"] = f"启动失败：{exc}"
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
+        if start_in_background:
+            threading.Thread(target=start, daemon=True, name="policyqa-start").start()
+            yield
+            stop_watch.set()
+            if state["writes"] is not None:
+                await asyncio.to_thread(state["writes"].close)
+            return
         if state["service"] is None:
             from qa.service import load_embedder
 
@@ -170,9 +209,7 @@ def create_app(config: Config, service: PolicyQA | None = None, load: bool = Tru
                 log.error("index not loaded: %s", exc)
         if s.ready:
             s.ask("预热")  # load the model and the tokenizer's dictionary now, not on the first question
-        watcher = threading.Thread(target=_watch, args=(s, config.watch_seconds, stop_watch), daemon=True,
-                                   name="policyqa-index-watch")
-        watcher.start()
+        watch(s)
         yield
         stop_watch.set()
         if state["writes"] is not None:
@@ -180,6 +217,8 @@ def create_app(config: Config, service: PolicyQA | None = None, load: bool = Tru
 
     app = FastAPI(
         lifespan=lifespan,
+        docs_url=None,  # served below from the fastapi-offline package's assets: /docs works offline
+        redoc_url=None,
         title="policyqa",
         version="0.1.0",
         description="Cited answers over Chinese government policy documents (责任分解、工作要点).",
@@ -195,8 +234,8 @@ def create_app(config: Config, service: PolicyQA | None = None, load: bool = Tru
 
     def svc() -> PolicyQA:
         s = state["service"]
-        if s is None or not s.ready:
-            raise HTTPException(503, "索引尚未加载：请先运行 `policyqa build`")
+        if s is None or not s.ready or state["starting"]:
+            raise HTTPException(503, state["starting"] or "索引尚未加载：请先运行 `policyqa build`")
         return s
 
     def writes() -> WriteQueue:
@@ -442,6 +481,21 @@ def create_app(config: Config, service: PolicyQA | None = None, load: bool = Tru
             raise HTTPException(422, str(exc)) from exc
         await finished(writes().submit_delete(doc_id, getattr(request.state, "request_id", None)))
         return {"deleted": doc_id}
+
+    import fastapi_offline
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.staticfiles import StaticFiles
+
+    # Swagger UI 5 (it renders OpenAPI 3.1, which FastAPI writes), as the fastapi-offline wheel carries it
+    assets = Path(fastapi_offline.__file__).parent / "static"
+    app.mount(DOCS_ASSETS, StaticFiles(directory=str(assets)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def api_docs():
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title="policyqa · API",
+                                   swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+                                   swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png")
 
     @app.get("/", include_in_schema=False)
     def page():

@@ -90,7 +90,8 @@ def _iso_date(text: str):
 
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="policyqa", description="Cited answers over Chinese policy documents.")
-    parser.add_argument("--data-dir", help="data folder (index, uploads); default $POLICYQA_DATA_DIR or ./data")
+    parser.add_argument("--data-dir", help="data folder (index, originals); default $POLICYQA_HOME, else the "
+                        "per-user data folder (~/.local/share/policyqa)")
     parser.add_argument("--model-dir", help="sentence-transformers model folder; default $POLICYQA_MODEL_DIR")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -146,7 +147,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--url", help="evaluate a running server over HTTP instead of in process")
     p.add_argument("--baselines", action="store_true", help="also score BM25-only, dense-only and vanilla RAG")
     p.add_argument("--out", default=None, help="output folder for report.json, report.md, chart.png "
-                   "(default eval/report, or eval/report-search with --search)")
+                   "(default: a new temporary folder, printed; the tracked eval/report* change only when named)")
     p.add_argument("--docs", nargs="+", help="evaluate over these documents (indexed into a temporary folder) "
                    "instead of the configured index, e.g. the genre documents")
     p.add_argument("--search", metavar="FILE", help="score keyword-search strategies (/search) on a search gold "

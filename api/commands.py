@@ -149,7 +149,7 @@ def cmd_tasks(args: argparse.Namespace) -> int:
 def cmd_ingest(args: argparse.Namespace) -> int:
     from corpus import DocumentError, doc_id_from_path
 
-    svc = _service(config_from(args))
+    svc = _service(config_from(args), load=False)  # into an empty home too: the index begins with this file
     path = Path(args.file)
     try:
         parsed = svc.ingest_bytes(path.read_bytes(), args.doc_id or doc_id_from_path(path), str(path))
@@ -174,15 +174,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     config = config_from(args)
-    svc = _service(config, load=False)
-    from index.store import IndexError_
-
-    try:
-        svc.load()
-    except IndexError_:
-        print("no index yet: building it from the bundled corpus …", file=sys.stderr)
-        svc.build()
-    uvicorn.run(create_app(config, svc), host=args.host, port=args.port, log_level="warning")
+    app = create_app(config, start_in_background=True)  # listens at once; /health is 503 until ready
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"policyqa: http://{host}:{args.port}/  (data: {config.data_dir}; GET /health says 503 with what "
+          "is under way until the model and index are ready)", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
 
 

@@ -17,13 +17,12 @@ from fastapi import HTTPException
 
 from api.errors import error_body
 
-# the page and its API only; /docs loads Swagger UI's script and style from its CDN
+# the page and its API only; /docs is Swagger UI from this server (its inline start script needs 'unsafe-inline')
 _CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
         "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
         "frame-ancestors 'none'")
-_CSP_DOCS = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-             "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
-             "object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+_CSP_DOCS = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+             "img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
 _HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
             (b"referrer-policy", b"no-referrer"), (b"cross-origin-opener-policy", b"same-origin")]
 _WRITE_PATHS = re.compile(r"^/documents(?:/[^/]*)?/?$")

@@ -12,6 +12,16 @@ def _default_model_dir() -> Path:
     return Path(base) / "policyqa" / "models" / "multilingual-e5-small-q4"
 
 
+def default_home(environ: dict[str, str] | os._Environ) -> Path:
+    """The data folder (index versions, originals): $POLICYQA_HOME, else the per-user data folder
+    (~/.local/share/policyqa on Linux), whatever the working directory."""
+    if environ.get("POLICYQA_HOME"):
+        return Path(environ["POLICYQA_HOME"]).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("policyqa", appauthor=False))
+
+
 EMBEDDERS = ("auto", "onnx", "torch")
 
 
@@ -50,9 +60,9 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
     """Read POLICYQA_* variables once; callers pass the Config on from there."""
     env = os.environ if environ is None else environ
     config = Config()
-    changes: dict[str, object] = {}
-    if env.get("POLICYQA_DATA_DIR"):
-        changes["data_dir"] = Path(env["POLICYQA_DATA_DIR"])
+    changes: dict[str, object] = {"data_dir": default_home(env)}
+    if env.get("POLICYQA_DATA_DIR"):  # the older name, still honoured
+        changes["data_dir"] = Path(env["POLICYQA_DATA_DIR"]).expanduser()
     if env.get("POLICYQA_MODEL_DIR"):
         changes["model_dir"] = Path(env["POLICYQA_MODEL_DIR"])
     if env.get("POLICYQA_API_KEY"):

@@ -132,7 +132,10 @@ def main(args: argparse.Namespace, config) -> int:
         return search_main(args, config)
     from qa.service import PolicyQA, load_embedder
 
-    args.out = args.out or "eval/report"
+    if not args.out:  # the tracked reports in eval/ change only when asked (--out eval/report)
+        import tempfile
+
+        args.out = tempfile.mkdtemp(prefix="policyqa-eval-report-")
     gold_path = Path(args.gold) if args.gold else DEFAULT_GOLD
     try:
         load_gold(gold_path)

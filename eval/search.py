@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -18,7 +19,6 @@ from pathlib import Path
 from eval.gold import GoldError, SearchQuery, load_search_gold
 from eval.scoring import SearchScore, score_search, summarize_search
 
-DEFAULT_OUT = Path("eval/report-search")
 SHOWN = ("recall@10", "precision@10", "mrr@10", "ndcg@10", "first_hit_relevant", "zero_recall",
          "none_mean_returned", "none_empty", "embedded_share", "latency_p50_ms", "latency_p95_ms")
 KIND_SHOWN = ("recall@10", "ndcg@10", "first_hit_relevant")
@@ -127,7 +127,8 @@ def main(args, config) -> int:
     except (GoldError, OSError) as exc:
         print(f"policyqa eval: {exc}", file=sys.stderr)
         return 2
-    out = Path(args.out) if getattr(args, "out", None) else DEFAULT_OUT
+    # the tracked report changes only when asked (--out eval/report-search)
+    out = Path(args.out) if getattr(args, "out", None) else Path(tempfile.mkdtemp(prefix="policyqa-search-report-"))
     systems: dict = {}
     if args.url:
         from eval.systems import search_http

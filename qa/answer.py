@@ -80,7 +80,22 @@ def cite(item: Item, document: Document | None, score: float) -> Citation:
 
 def coverage(question: Question, hit: Hit, lexicon, tokenizer, ignore: frozenset[str] = frozenset(),
              document_name: str = "") -> float:
-    """IDF-weighted share of the topic's tokens found in the hit's item and section.
+    """IDF-weighted share of the topic's tokens found in the hit's item and section (see _weighed)."""
+    weights, found = _weighed(question, hit, lexicon, tokenizer, ignore, document_name)
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t in found) / total if total else 0.0
+
+
+def unsupported_words(question: Question, hit: Hit, lexicon, tokenizer, ignore: frozenset[str] = frozenset(),
+                      document_name: str = "") -> list[str]:
+    """The question's words the hit does not have, the rarest (the most telling) first."""
+    weights, found = _weighed(question, hit, lexicon, tokenizer, ignore, document_name)
+    return sorted((t for t in weights if t not in found), key=lambda t: -weights[t])
+
+
+def _weighed(question: Question, hit: Hit, lexicon, tokenizer, ignore: frozenset[str],
+             document_name: str) -> tuple[dict[str, float], set[str]]:
+    """The topic's tokens with their IDF weights, and those found in the hit's item and section.
 
     A rare word the corpus never uses ("火星") weighs most, so a question about something absent
     scores low even when its common words ("建设", "目标") match. Words of the hit's own document
@@ -101,12 +116,9 @@ def coverage(question: Question, hit: Hit, lexicon, tokenizer, ignore: frozenset
     tokens = [t for t in cut
               if (len(t) >= 2 or t.isdigit()) and not (t in ignore and t.lower() not in haystack)
               and not (t.lower() in headers and t.lower() not in haystack)]
-    if not tokens:
-        return 0.0
     weights = {t: lexicon.idf(t) for t in tokens}
-    total = sum(weights.values())
-    found = sum(w for t, w in weights.items() if t in haystack or miscut(t.lower(), cut[t], haystack + columns))
-    return found / total if total else 0.0
+    found = {t for t in weights if t in haystack or miscut(t.lower(), cut[t], haystack + columns)}
+    return weights, found
 
 
 _TOTAL_MEANS = "|" + "|".join(TOTAL_WORDS) + "|全区|全市|全省|全县"
@@ -241,13 +253,36 @@ def _owner_sentence(subject: str, clause: Clause, item: Item, officials: tuple[s
     return "，".join(parts)
 
 
+_PHRASE_ENDS = "，、：,:"
+_OPENS, _CLOSES = "（(“《【", "）)”》】"
+
+
+def summary_of(text: str, limit: int = 40) -> str:
+    """The opening of a text for an answer line: its first sentence when that fits in `limit`
+    characters, else its phrases up to the limit and "…", cut after a phrase and outside brackets,
+    never inside a phrase (unless one phrase alone runs far past the limit)."""
+    first = re.split(r"[。；;\n]", text.strip())[0].strip()
+    if len(first) <= limit:
+        return first
+    depth, cuts = 0, []
+    for i, ch in enumerate(first[: limit * 3 // 2]):
+        depth += (ch in _OPENS) - (ch in _CLOSES)
+        if ch in _PHRASE_ENDS and depth <= 0 and i >= limit // 3:
+            cuts.append(i)
+    before = [i for i in cuts if i <= limit]
+    if before:
+        return first[: before[-1]] + "…"
+    if cuts:  # one long phrase: up to its end when that comes soon
+        return first[: cuts[0]] + "…"
+    return first[:limit] + "…"
+
+
 def _subject(question: Question, hit: Hit) -> str:
     """The question's own topic when the clause states it verbatim, else the clause (shortened)."""
     topic = question.topic.replace(" ", "")
     if 2 <= len(topic) <= 30 and topic in hit.clause.norm:
         return topic
-    text = hit.clause.text.strip("。；; ")
-    return text if len(text) <= 30 else text[:28] + "…"
+    return summary_of(hit.clause.text.strip("。；; "), 30)
 
 
 _AFTER = ("以上", "及以上", "左右", "以内", "以下", "之内")
@@ -576,8 +611,7 @@ def list_answer(
         # a clause group with units of its own is listed by itself, not by its whole item
         own = bool(clauses) and all(c.units != item.units or c.lead_officials != item.lead_officials for c in clauses)
         text = "".join(c.text for c in clauses) if own else item.text
-        summary = re.split(r"[。；\n]", text)[0][:40]
-        lines.append(f"{n}. {summary}{item_ref(item, doc)}")
+        lines.append(f"{n}. {summary_of(text)}{item_ref(item, doc)}")
         citation = cite(item, doc, 1.0)
         citations.append(replace(citation, text=text) if own else citation)
     return Answer(question.text, "list", True, "\n".join(lines), AnswerFields(), tuple(citations))

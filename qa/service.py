@@ -21,7 +21,19 @@ from corpus.tables import TOTAL_WORDS
 from index.hybrid import Filters, Hit, HybridIndex, build_index, update_index
 from index.originals import Originals
 from index.store import IndexError_, StorageFull, free_space, remove_partial, resolve_index
-from qa.answer import NOT_FOUND, Answer, cite, compose, coverage, list_answer, states_figure, unnamed_words
+from qa.answer import (
+    NOT_FOUND,
+    Answer,
+    cite,
+    compose,
+    coverage,
+    item_ref,
+    list_answer,
+    states_figure,
+    summary_of,
+    unnamed_words,
+    unsupported_words,
+)
 from qa.scope import DocumentNames, described_scope, document_year
 from qa.tasks import due_answer, due_question
 from qa.understand import Lexicon, understand
@@ -281,6 +293,10 @@ class PolicyQA:
                     pass
                 yield
 
+    def has_index(self) -> bool:
+        """Whether the data folder holds an index (an empty home does not)."""
+        return (resolve_index(self.config.index_dir) / "manifest.json").exists()
+
     @property
     def originals(self) -> Originals:
         """The files the documents were read from."""
@@ -315,7 +331,11 @@ class PolicyQA:
             raise DocumentError(NO_ITEMS)
         with self._writing():
             self._keep_originals([parsed], {doc_id: (data, name)})
-            update_index(self.config.index_dir, self.embedder, add=[parsed], hnsw_threshold=self.config.hnsw_threshold)
+            if self.has_index():
+                update_index(self.config.index_dir, self.embedder, add=[parsed],
+                             hnsw_threshold=self.config.hnsw_threshold)
+            else:  # an empty home: the index begins with this document
+                build_index(self.config.index_dir, [parsed], self.embedder, self.config.hnsw_threshold, progress=False)
             self.load()
             self._drop_unused_originals()
         return parsed
@@ -416,7 +436,7 @@ class PolicyQA:
             hits = [hits[best]] + hits[:best] + hits[best + 1 :]
         if support < self.config.answer_threshold:
             return Answer(question, q.intent, False, NOT_FOUND,
-                          reason=f"最接近的条目与问题的重合度为{support:.2f}，低于阈值{self.config.answer_threshold}"), q.phrases
+                          reason=self._why_unsupported(q, hits[0], index, lexicon, spans, docs)), q.phrases
         if figure:
             hits = self._stating_figure(q, hits, index, lexicon, spans)
         hits = hits[: max(top_k, 1)]
@@ -451,6 +471,15 @@ class PolicyQA:
         supports = [coverage(q, h, lexicon, index.tokenizer, ignore, spoken.get(h.item.doc_id, "")) for h in hits[:5]]
         best = max(range(len(supports)), key=lambda i: (supports[i] > supports[0] + 0.15, supports[i], -i))
         return best, supports[best]
+
+    def _why_unsupported(self, q, hit: Hit, index: HybridIndex, lexicon, spans, docs: dict) -> str:
+        """A refusal in plain words: what the closest item lacks of the question, and where it is."""
+        missing = unsupported_words(q, hit, lexicon, index.tokenizer, self._not_asked(q, spans, index),
+                                    self._state[3].spoken.get(hit.item.doc_id, ""))
+        closest = f"最接近的条目{item_ref(hit.item, docs.get(hit.item.doc_id))}讲的是“{summary_of(hit.item.text, 30)}”"
+        if missing:
+            return f"文件中没有讲到“{'、'.join(missing[:3])}”的条目（{closest}）"
+        return f"文件中没有与问题相符的条目（{closest}）"
 
     @staticmethod
     def _not_asked(q, spans: tuple[str, ...], index: HybridIndex) -> frozenset[str]:

@@ -15,7 +15,7 @@ from corpus.due import Due, document_year, due
 from corpus.model import Document, Item
 from corpus.normalize import normalize
 from index.hybrid import HybridIndex
-from qa.answer import NOT_FOUND, Answer, AnswerFields, cite, item_ref
+from qa.answer import NOT_FOUND, Answer, AnswerFields, cite, item_ref, summary_of
 
 Role = Literal["any", "lead"]
 Sort = Literal["document", "due"]
@@ -141,7 +141,6 @@ def due_answer(question: str, query: TaskQuery, index: HybridIndex) -> Answer:
     lines = [f"{what}共{page.total}项" + (f"（按时限先后，列出前{SHOWN}项）" if page.total > SHOWN else "") + "："]
     for n, task in enumerate(page.tasks[:SHOWN], start=1):
         owner = "、".join(task.item.lead_units or task.item.units) or "未列明单位"
-        summary = re.split(r"[。；\n]", task.item.text)[0][:40]
-        lines.append(f"{n}. {summary}（{owner}；{task.item.deadline}）{task.ref}")
+        lines.append(f"{n}. {summary_of(task.item.text)}（{owner}；{task.item.deadline}）{task.ref}")
     citations = tuple(cite(t.item, t.document, 1.0) for t in page.tasks[:SHOWN])
     return Answer(question, "list", True, "\n".join(lines), AnswerFields(), citations)

@@ -116,3 +116,22 @@ def test_dev_gold_is_valid():
     assert sum(g.type == "unanswerable" for g in gold) >= 25
     assert {g.type for g in gold} == {"owner", "lead_official", "deadline", "target", "investment", "list", "unanswerable"}
     assert len(load_gold("eval/gold/genre.jsonl")) >= 30
+
+
+def test_the_cli_writes_no_tracked_report_unless_asked(real_config, tmp_path, capsys):
+    import argparse
+    from pathlib import Path
+
+    from eval.run import main
+
+    tracked = Path(__file__).resolve().parent.parent / "eval" / "report" / "report.json"
+    before = tracked.read_bytes()
+    doc = Path(__file__).resolve().parent / "data" / "genre" / "ncp_xiangtan_zxqy_2020.txt"
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(json.dumps({"id": "u1", "question": "火星基地谁负责？", "type": "unanswerable", "item": None},
+                               ensure_ascii=False) + "\n", encoding="utf-8")
+    args = argparse.Namespace(gold=str(gold), url=None, baselines=False, out=None, docs=[str(doc)], search=None)
+    assert main(args, real_config) == 0
+    written = Path(capsys.readouterr().out.strip().splitlines()[-1].removeprefix("report: "))
+    assert written.is_file() and written.parent.name.startswith("policyqa-eval-report-")
+    assert tracked.read_bytes() == before

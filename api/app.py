@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.errors import chinese_detail, error_body, validation_message
 from api.export import tasks_csv, tasks_xlsx
 from api.guard import RequestGuard
+from api.openai_api import OpenAIError, create_openai_router, openai_error_body
 from api.schemas import (
     MAX_FILTER_CHARS,
     AskRequest,
@@ -49,6 +50,7 @@ from corpus.isolated import ParseLimits
 from index.hybrid import Filters
 from index.store import IndexError_
 from qa.answer import cite
+from qa.followup import Turn
 from qa.service import PolicyQA, validate_doc_id
 from qa.tasks import Task, TaskQuery, list_tasks
 from qa.writes import JobStatus, WriteQueue
@@ -261,15 +263,31 @@ def create_app(config: Config, service: PolicyQA | None = None, load: bool = Tru
 
     app.add_middleware(RequestGuard, config=config, methods_of=methods_of)
 
+    def openai_path(request: Request) -> bool:
+        return request.url.path.startswith("/v1/")
+
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
+        if openai_path(request):  # OpenAI answers a malformed request with 400 and its own error shape
+            return JSONResponse(openai_error_body(400, validation_message(exc.errors())), status_code=400)
         return JSONResponse(error_body(422, validation_message(exc.errors())), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_errors(request: Request, exc: StarletteHTTPException):
         status = 422 if exc.status_code == 400 else exc.status_code  # undecodable bodies are bad input
-        return JSONResponse(error_body(status, chinese_detail(exc.status_code, str(exc.detail))), status_code=status,
-                            headers=getattr(exc, "headers", None))
+        detail = chinese_detail(exc.status_code, str(exc.detail))
+        if openai_path(request):
+            return JSONResponse(openai_error_body(exc.status_code, detail), status_code=exc.status_code,
+                                headers=getattr(exc, "headers", None))
+        return JSONResponse(error_body(status, detail), status_code=status, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(OpenAIError)
+    async def _openai_errors(request: Request, exc: OpenAIError):
+        return JSONResponse(openai_error_body(exc.status, exc.message, exc.param, exc.code), status_code=exc.status)
+
+    app.include_router(create_openai_router(
+        ask=lambda question, history: svc().ask(question, 5, None, history),
+        count=lambda text: len(svc().index.tokenizer(text))))
 
     @app.get("/health", response_model=HealthResponse, response_model_exclude_none=True,
              responses={503: {"model": ErrorResponse}})
@@ -288,7 +306,8 @@ def create_app(config: Config, service: PolicyQA | None = None, load: bool = Tru
     def ask(req: AskRequest) -> AskResponse:
         f = req.filters
         filters = _filters(f.doc, f.unit, f.official, f.deadline, f.kind) if f else None
-        answer = svc().ask(req.question, req.top_k, filters)
+        history = tuple(Turn(t.role, t.content) for t in req.history or ())
+        answer = svc().ask(req.question, req.top_k, filters, history)
         return AskResponse.model_validate(asdict(answer))
 
     @app.get("/search", response_model=SearchResponse, dependencies=[Depends(read_access)],

@@ -16,6 +16,7 @@ import orjson
 from fastapi import HTTPException
 
 from api.errors import error_body
+from api.openai_api import openai_error_body
 
 # the page and its API only; /docs is Swagger UI from this server (its inline start script needs 'unsafe-inline')
 _CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
@@ -27,7 +28,7 @@ _HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY
             (b"referrer-policy", b"no-referrer"), (b"cross-origin-opener-policy", b"same-origin")]
 _WRITE_PATHS = re.compile(r"^/documents(?:/[^/]*)?/?$")
 # the body types a route reads; anything else is a 415, not a 422 about fields it could not find
-_BODY_TYPES = {("POST", "/ask"): ("application/json",),
+_BODY_TYPES = {("POST", "/ask"): ("application/json",), ("POST", "/v1/chat/completions"): ("application/json",),
                ("POST", "/documents"): ("multipart/form-data", "application/x-www-form-urlencoded")}
 
 
@@ -55,8 +56,8 @@ def _header(scope, name: bytes) -> str | None:
     return None
 
 
-async def _json(send, status: int, detail: str, headers: list[tuple[bytes, bytes]] = ()) -> None:
-    body = orjson.dumps(error_body(status, detail))
+async def _json(send, status: int, detail: str, headers: list[tuple[bytes, bytes]] = (), path: str = "") -> None:
+    body = orjson.dumps(openai_error_body(status, detail) if path.startswith("/v1/") else error_body(status, detail))
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                             *headers]})
@@ -77,6 +78,8 @@ class RequestGuard:
     def _limit(self, method: str, path: str) -> int:
         if method == "POST" and path.rstrip("/") == "/documents":
             return self.config.max_upload_bytes + 256 * 1024  # the file plus the multipart envelope
+        if path == "/v1/chat/completions":  # a chat sends its whole history, answers and all
+            return max(self.config.max_body_bytes, 1024 * 1024)
         return self.config.max_body_bytes
 
     def _refusal(self, method: str, path: str, key: str | None) -> tuple[int, str] | None:
@@ -90,6 +93,8 @@ class RequestGuard:
             return None
         if config.read_key and path != "/health" and not (same_key(key, config.read_key)
                                                           or same_key(key, config.api_key)):
+            if path.startswith("/v1/"):
+                return 401, "本服务需要读取密钥：在 Authorization 请求头中写 Bearer 密钥（即 OpenAI 客户端的 api_key）"
             return 401, "本服务需要在 X-API-Key 请求头中提供读取密钥"
         return None
 
@@ -109,33 +114,36 @@ class RequestGuard:
         if method == "OPTIONS":
             allowed = self.methods_of(path)
             if not allowed:
-                await _json(send_secure, 404, "没有这个地址")
+                await _json(send_secure, 404, "没有这个地址", path=path)
                 return
             allow = ", ".join(sorted(allowed | {"OPTIONS"} | ({"HEAD"} if "GET" in allowed else set())))
             await send_secure({"type": "http.response.start", "status": 204, "headers": [(b"allow", allow.encode())]})
             await send_secure({"type": "http.response.body", "body": b""})
             return
         key = _header(scope, b"x-api-key")
+        if key is None:  # OpenAI clients send their api_key as a bearer token
+            bearer = _header(scope, b"authorization") or ""
+            key = bearer[7:].strip() if bearer[:7].lower() == "bearer " else None
         scope.setdefault("state", {})["read_access"] = not self.config.read_key or same_key(
             key, self.config.read_key) or same_key(key, self.config.api_key)
         refusal = self._refusal("GET" if method == "HEAD" else method, path, key)
         if refusal:
-            await _json(send_secure, *refusal)
+            await _json(send_secure, *refusal, path=path)
             return
         accepted = _BODY_TYPES.get((method, path.rstrip("/") or "/"))
         if accepted:
             ctype = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
             if ctype not in accepted:
-                await _json(send_secure, 415, f"请求体类型应为 {accepted[0]}，收到的是 {ctype or '（未注明）'}")
+                await _json(send_secure, 415, f"请求体类型应为 {accepted[0]}，收到的是 {ctype or '（未注明）'}", path=path)
                 return
         limit = self._limit(method, path)
         declared = _header(scope, b"content-length")
         if declared is not None:
             if not declared.isdigit():
-                await _json(send_secure, 422, "Content-Length 请求头无效")
+                await _json(send_secure, 422, "Content-Length 请求头无效", path=path)
                 return
             if int(declared) > limit:
-                await _json(send_secure, 413, _too_large(limit))
+                await _json(send_secure, 413, _too_large(limit), path=path)
                 return
         received = 0
 
@@ -171,4 +179,4 @@ class RequestGuard:
         except BodyTooLarge:
             if started:
                 raise
-            await _json(send_secure, 413, _too_large(limit))
+            await _json(send_secure, 413, _too_large(limit), path=path)

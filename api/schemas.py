@@ -20,6 +20,13 @@ class AskFilters(BaseModel):
     kind: str | None = Field(None, max_length=20, description="task, reform, policy, platform, project")
 
 
+class HistoryTurn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["user", "assistant"]
+    content: str = Field(..., max_length=20_000)
+
+
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -29,6 +36,9 @@ class AskRequest(BaseModel):
                           examples=["农村公路新改建由谁牵头？"])
     top_k: int = Field(5, ge=1, le=50, strict=True)
     filters: AskFilters | None = None
+    history: list[HistoryTurn] | None = Field(
+        None, max_length=50, description="the turns before (oldest first): a follow-up such as "
+        "“那它的完成时限呢？” or “第二项由谁牵头？” leans on the previous question")
 
     @field_validator("question")
     @classmethod

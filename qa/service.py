@@ -34,6 +34,7 @@ from qa.answer import (
     unnamed_words,
     unsupported_words,
 )
+from qa.followup import Turn, standalone
 from qa.scope import DocumentNames, described_scope, document_year
 from qa.tasks import due_answer, due_question
 from qa.understand import Lexicon, understand
@@ -392,8 +393,18 @@ class PolicyQA:
     def documents(self) -> dict:
         return {d.doc_id: d for d in self.index.documents}
 
-    def ask(self, question: str, top_k: int = 5, filters: Filters | None = None) -> Answer:
-        """A cited answer, or a refusal with its reason."""
+    def ask(self, question: str, top_k: int = 5, filters: Filters | None = None,
+            history: Sequence[Turn] = ()) -> Answer:
+        """A cited answer, or a refusal with its reason. `history` (the turns before, oldest first)
+        lets a follow-up ("那它的完成时限呢？") lean on the previous question; the answer's `question`
+        is then the question as it was understood."""
+        if history:
+            lexicon = self._state[1] if self._state is not None else None
+            asked = standalone(question, history, lambda q: self.ask(q, top_k, filters),
+                               lambda q: understand(q, lexicon).topic.replace(" ", "") if lexicon else "")
+            if asked != question:
+                answer, terms = self._ask(asked, top_k, filters)
+                return dataclasses.replace(answer, terms=terms)
         answer, terms = self._ask(question, top_k, filters)
         return dataclasses.replace(answer, terms=terms)
 

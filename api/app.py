@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.errors import chinese_detail, error_body, validation_message
 from api.export import tasks_csv, tasks_xlsx
 from api.guard import RequestGuard
+from api.mcp_server import create_mcp
 from api.openai_api import OpenAIError, create_openai_router, openai_error_body
 from api.schemas import (
     MAX_FILTER_CHARS,
@@ -190,8 +191,16 @@ def create_app(config: Config, service: PolicyQA | None = None, load: bool = Tru
             log.exception("start failed")
             state["starting"] = f"启动失败：{exc}"
 
+    mcp = create_mcp(lambda: svc())
+
     @asynccontextmanager
-    async def lifespan(_app: FastAPI):
+    async def lifespan(app_: FastAPI):
+        async with mcp.session_manager.run():  # the MCP endpoint's sessions live as long as the app
+            async with serving(app_):
+                yield
+
+    @asynccontextmanager
+    async def serving(_app: FastAPI):
         if start_in_background:
             threading.Thread(target=start, daemon=True, name="policyqa-start").start()
             yield
@@ -285,6 +294,7 @@ def create_app(config: Config, service: PolicyQA | None = None, load: bool = Tru
     async def _openai_errors(request: Request, exc: OpenAIError):
         return JSONResponse(openai_error_body(exc.status, exc.message, exc.param, exc.code), status_code=exc.status)
 
+    app.mount("/mcp", mcp.streamable_http_app())  # MCP over streamable HTTP, behind the same keys
     app.include_router(create_openai_router(
         ask=lambda question, history: svc().ask(question, 5, None, history),
         count=lambda text: len(svc().index.tokenizer(text))))

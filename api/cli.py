@@ -73,6 +73,7 @@ def _commands() -> dict:
         "search": commands.cmd_search,
         "tasks": commands.cmd_tasks,
         "serve": commands.cmd_serve,
+        "mcp": commands.cmd_mcp,
         "ingest": commands.cmd_ingest,
         "model": commands.cmd_model,
         "eval": commands.cmd_eval,
@@ -131,6 +132,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--sort", choices=("document", "due"), default="document")
     p.add_argument("--format", choices=("table", "json", "csv", "xlsx"), default="table")
     p.add_argument("--out", help="write to this file (needed for xlsx)")
+
+    sub.add_parser("mcp", help="an MCP server over stdio (tools ask, search, tasks, get_item, list_documents)")
 
     p = sub.add_parser("serve", help="start the HTTP service")
     p.add_argument("--host", default="127.0.0.1")

@@ -165,6 +165,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mcp(args: argparse.Namespace) -> int:
+    """MCP over stdio: stdout carries the protocol, so everything else goes to stderr."""
+    from api.mcp_server import create_mcp
+
+    svc = _service(config_from(args))
+    create_mcp(lambda: svc).run("stdio")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import logging
 

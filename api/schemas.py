@@ -154,6 +154,7 @@ class ItemOut(BaseModel):
     build_type: str | None
     investment: dict | None
     progress: str | None
+    page: int | None = Field(None, description="the PDF page the item is on")
     ref: str
 
 

@@ -262,6 +262,47 @@ def test_a_citation_opens_its_document_at_the_item(browser, site):
     assert not browser.find_elements(By.CSS_SELECTOR, ".doc-item.target-item")
 
 
+def test_answers_and_search_results_copy_and_export(browser, site):
+    capture = """
+        window.__copied = []; window.__blobs = [];
+        Object.defineProperty(navigator, 'clipboard', {configurable: true, value: {
+            writeText: function (t) { window.__copied.push(t); return Promise.resolve(); }}});
+        var make = URL.createObjectURL;
+        URL.createObjectURL = function (b) { window.__blobs.push(b); return make.call(URL, b); };"""
+    answer = ask(browser, site, "农村公路新改建由谁牵头？")
+    browser.execute_script(capture)
+    answer.find_element(By.ID, "answer-copy").click()
+    wait(browser).until(lambda d: d.execute_script("return window.__copied.length"))
+    copied = browser.execute_script("return window.__copied[0]")
+    expected = api_json(site, "/ask", {"question": "农村公路新改建由谁牵头？", "top_k": 5})
+    assert copied.startswith(expected["answer"]) and "出处：" in copied
+    assert all(c["ref"] in copied for c in expected["citations"])
+    assert "已复制" in browser.find_element(By.ID, "answer-copied").text
+
+    open_tab(browser, site, "search")
+    browser.execute_script(capture)
+    type_into(browser, "s-q", "5G基站")
+    browser.find_element(By.ID, "search-btn").click()
+    wait(browser).until(EC.presence_of_element_located((By.ID, "results")))
+    shown = len(browser.find_elements(By.CSS_SELECTOR, "#results > li"))
+    browser.find_element(By.ID, "search-csv").click()
+    head, text = browser.execute_async_script("""
+        var done = arguments[0];
+        (function poll() {
+          if (!window.__blobs.length) return setTimeout(poll, 50);
+          window.__blobs[0].arrayBuffer().then(function (b) {
+            window.__blobs[0].text().then(function (t) { done([Array.from(new Uint8Array(b.slice(0, 3))), t]); });
+          });
+        })();""")
+    import csv
+    import io
+
+    assert head == [0xEF, 0xBB, 0xBF]  # the BOM that makes Excel read it as UTF-8
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][:3] == ["文件出处", "条目", "责任单位"] and len(rows) == shown + 1
+    assert all("5G" in r[1] for r in rows[1:])
+
+
 # ----- 问答 --------------------------------------------------------------------------------------
 def test_ask_owner_with_citation_that_expands(browser, site):
     answer = ask(browser, site, "农村公路新改建由谁牵头？")
@@ -505,9 +546,15 @@ def test_screenshots_and_phone_layout(browser, site, tmp_path):
         browser.get(f"{site}/?load={next(_loads)}#doc/{api_json(site, '/documents')[0]['doc_id']}")
         wait(browser).until(EC.presence_of_element_located((By.ID, "doc-items")))
         assert browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth") <= 0
+        open_tab(browser, site, "tasks")
+        type_into(browser, "t-unit", "省经信厅")
+        browser.find_element(By.ID, "tasks-btn").click()
+        wait(browser).until(EC.presence_of_element_located((By.ID, "tasks-table")))
+        browser.execute_script("document.getElementById('tasks-card').scrollIntoView();")
+        browser.save_screenshot(str(out / "tasks-phone.png"))
         ask(browser, site, "农村公路新改建由谁牵头？")
         browser.save_screenshot(str(out / "ask-phone.png"))
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
-    for name in ("ask.png", "search.png", "documents.png", "tasks.png", "ask-phone.png"):
+    for name in ("ask.png", "search.png", "documents.png", "tasks.png", "ask-phone.png", "tasks-phone.png"):
         assert (out / name).stat().st_size > 10_000

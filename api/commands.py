@@ -56,10 +56,12 @@ def cmd_model(args: argparse.Namespace) -> int:
     from index.embedding_model import build_model, verify_model
 
     config = config_from(args)
-    if not config.model_dir.exists():
+    info = verify_model(config.model_dir)
+    if not info.ok and (not config.model_dir.exists() or (config.model_dir / "policyqa_model.json").exists()):
+        # missing, damaged, or of an older format: built again (a model of one's own is only verified)
         print(f"building the model into {config.model_dir} …", file=sys.stderr)
         build_model(config.model_dir)
-    info = verify_model(config.model_dir)
+        info = verify_model(config.model_dir)
     print(f"model: {info.name}\npath: {info.path}\ndimension: {info.dimension}\nverified: {'yes' if info.ok else 'NO'}")
     for problem in info.problems:
         print(f"problem: {problem}")

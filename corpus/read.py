@@ -14,20 +14,9 @@ import zipfile
 from pathlib import Path
 
 from corpus.blocks import BlockDocument
+from corpus.errors import DocumentError, DocumentTooLarge, UnsupportedFormat
 
 DEFAULT_MAX_BYTES = 40 * 1024 * 1024  # a 60-page scan at 200 dpi is about 25 MB
-
-
-class DocumentError(ValueError):
-    """A document that cannot be read; the message says why, in words a user can act on."""
-
-
-class DocumentTooLarge(DocumentError):
-    """A document over a size limit: its bytes, what it unpacks to, or what parsing it takes."""
-
-
-class UnsupportedFormat(DocumentError):
-    """Bytes of a type policyqa does not read; the message lists what it reads."""
 
 
 SUPPORTED = ("支持的格式：文本（.txt）、Markdown（.md）、HTML、Word（.docx）、Excel（.xlsx）、PDF（含扫描件）、"

@@ -61,7 +61,7 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 MODEL_NAME = "multilingual-e5-small-q4"
-FORMAT_VERSION = 2  # 2: the folder also holds the ONNX export (index/onnx_embedder.py)
+FORMAT_VERSION = 3  # 2: the folder holds the ONNX export; 3: whose token table is read from model.safetensors
 
 _MAGIC = b"E5S1"
 _QK = 32  # weights per Q4_0 block
@@ -577,7 +577,7 @@ def verify_model(model_dir: Path) -> ModelInfo:
         return ModelInfo(model_dir, name, 0, "", False, (f"unreadable {MANIFEST_NAME}: {exc!r}",))
 
     required = ("modules.json", "config.json", "model.safetensors", "tokenizer.json")
-    for rel in (*required, "onnx/encoder.onnx", "onnx/word_embeddings.npy"):
+    for rel in (*required, "onnx/encoder.onnx"):
         if rel not in files:
             problems.append(f"{MANIFEST_NAME} does not list required file {rel}")
     for rel, rec in sorted(files.items()):

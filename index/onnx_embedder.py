@@ -4,7 +4,8 @@
 
 - ``onnx/encoder.onnx``: the transformer, mean pooling and L2 normalisation, fed *token
   embeddings* (``inputs_embeds``) and the attention mask;
-- ``onnx/word_embeddings.npy``: the token-embedding table (250k × 384 fp32, 384 MB).
+- the token-embedding table (250k × 384 fp32, 384 MB) is not copied: it is read from the model's
+  own ``model.safetensors`` (``embeddings.word_embeddings.weight``), so the weights are on disk once.
 
 The table lives outside the graph and is read row by row (``TokenTable``): a query touches a few
 dozen rows, so the serving process keeps ≈ 90 MB of weights resident instead of 470 MB, and it never
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 import threading
 import warnings
 import weakref
@@ -39,14 +41,16 @@ from index.embedder import (
 from index.unigram import CompactUnigram
 
 ENCODER_FILE = "onnx/encoder.onnx"
-WORD_EMBEDDINGS_FILE = "onnx/word_embeddings.npy"
+WEIGHTS_FILE = "model.safetensors"
+WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"  # the table's tensor in WEIGHTS_FILE
+_DTYPES = {"F32": "<f4", "F16": "<f2"}
 OPSET = 17
 EXPORT_TOLERANCE = 0.9999  # minimum cosine between the exported graph and the torch model
 
 
 def has_onnx(model_dir: Path) -> bool:
     """Whether ``model_dir`` holds an exported ONNX encoder."""
-    return (Path(model_dir) / ENCODER_FILE).is_file() and (Path(model_dir) / WORD_EMBEDDINGS_FILE).is_file()
+    return (Path(model_dir) / ENCODER_FILE).is_file() and (Path(model_dir) / WEIGHTS_FILE).is_file()
 
 
 def export_onnx(model_dir: Path, probes: Sequence[str] = (), reference: Embedder | None = None) -> None:
@@ -82,8 +86,6 @@ def export_onnx(model_dir: Path, probes: Sequence[str] = (), reference: Embedder
 
     out = model_dir / ENCODER_FILE
     out.parent.mkdir(parents=True, exist_ok=True)
-    table = transformer.get_input_embeddings().weight.detach().cpu().numpy().astype(np.float32)
-    np.save(model_dir / WORD_EMBEDDINGS_FILE, table)
     # Two rows of different lengths, so the traced graph keeps batch and sequence dynamic.
     ids = torch.tensor([[0, 6, 124, 5000, 2], [0, 6, 124, 2, 1]])
     mask = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 1, 0]])
@@ -114,22 +116,25 @@ def check_export(model_dir: Path, probes: list[str], reference: Embedder) -> Non
 
 
 class TokenTable:
-    """Rows of the token-embedding table read from its ``.npy`` file on demand (``os.pread``).
+    """Rows of the token-embedding table read from the model's safetensors file on demand (``os.pread``).
 
     Neither loaded nor memory-mapped: a question needs a few dozen of its 250,002 rows, and a
     mapping would keep ≈ 64 KB of neighbours resident around every row touched (the kernel's fault-
     around ignores ``MADV_RANDOM``), ≈ 66 MB after 40 questions. Reads go through the page cache.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, tensor: str = WORD_EMBEDDINGS) -> None:
+        # safetensors: an 8-byte little-endian header length, a JSON header naming each tensor's dtype,
+        # shape and byte range, then the data, C-ordered
         with open(path, "rb") as fh:
-            major, _ = np.lib.format.read_magic(fh)
-            read_header = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
-            shape, fortran, dtype = read_header(fh)
-            self.offset = fh.tell()
-        if fortran or len(shape) != 2:
-            raise ValueError(f"{path}: expected a C-ordered 2-D array, got shape {shape}")
-        self.shape, self.dtype = shape, np.dtype(dtype)
+            (length,) = struct.unpack("<Q", fh.read(8))
+            header = json.loads(fh.read(length))
+        entry = header.get(tensor)
+        if not entry or len(entry.get("shape", ())) != 2 or entry.get("dtype") not in _DTYPES:
+            raise ValueError(f"{path}: no 2-D float tensor {tensor!r}")
+        shape, start = tuple(entry["shape"]), entry["data_offsets"][0]
+        self.offset = 8 + length + start
+        self.shape, self.dtype = shape, np.dtype(_DTYPES[entry["dtype"]])
         self.row_bytes = shape[1] * self.dtype.itemsize
         self._fd = os.open(path, os.O_RDONLY)
         weakref.finalize(self, os.close, self._fd)
@@ -224,7 +229,7 @@ class OnnxEmbedder(PrefixedEmbedder):
             str(self.model_dir / ENCODER_FILE), options, providers=["CPUExecutionProvider"]
         )
         tokenizer = _tokenizer(self.model_dir / "tokenizer.json")
-        words = TokenTable(self.model_dir / WORD_EMBEDDINGS_FILE)
+        words = TokenTable(self.model_dir / WEIGHTS_FILE)
         config = json.loads((self.model_dir / "config.json").read_text(encoding="utf-8"))
         return session, tokenizer, words, int(config.get("pad_token_id", 1))
 

@@ -57,7 +57,10 @@ class TestOnnxEmbedder:
     def test_model_folder_holds_the_export(self, model_dir: Path) -> None:
         assert has_onnx(model_dir)
         files = json.loads((model_dir / MANIFEST_NAME).read_text(encoding="utf-8"))["files"]
-        assert {"onnx/encoder.onnx", "onnx/word_embeddings.npy"} <= set(files)  # checksummed like the rest
+        assert {"onnx/encoder.onnx", "model.safetensors"} <= set(files)  # checksummed like the rest
+        # the weights are on disk once: the token table is read from model.safetensors, not copied
+        assert not (model_dir / "onnx" / "word_embeddings.npy").exists()
+        assert sum(p.stat().st_size for p in model_dir.rglob("*") if p.is_file()) < 600_000_000
 
     def test_same_vectors_as_torch_on_corpus(self, onnx, torch_embedder, lines, questions) -> None:
         passages = sorted({ln.strip() for ln in lines if len(ln.strip()) >= 10})[::4][:160]
@@ -109,17 +112,21 @@ class TestOnnxEmbedder:
         with pytest.raises(RuntimeError, match="differs from the torch model"):
             onnx_embedder.check_export(model_dir, ["农村公路新改建"], torch_embedder)
 
-    def test_token_table_reads_the_rows_np_load_would(self, tmp_path) -> None:
+    def test_token_table_reads_the_rows_of_a_safetensors_tensor(self, tmp_path) -> None:
+        from safetensors.numpy import load_file, save_file
+
         table = np.arange(40, dtype=np.float32).reshape(10, 4)
-        np.save(tmp_path / "t.npy", table)
-        rows = TokenTable(tmp_path / "t.npy")
+        save_file({"a.bias": np.ones(3, dtype=np.float32), "embeddings.word_embeddings.weight": table,
+                   "z": np.zeros((2, 2), dtype=np.float16)}, str(tmp_path / "m.safetensors"))
+        rows = TokenTable(tmp_path / "m.safetensors")
         ids = np.array([[3, 0, 3], [9, 9, 1]])
         np.testing.assert_array_equal(rows.take(ids), table[ids])
+        np.testing.assert_array_equal(rows.take(ids), load_file(str(tmp_path / "m.safetensors"))[
+            "embeddings.word_embeddings.weight"][ids])
         with pytest.raises(IndexError, match="out of range"):
             rows.take(np.array([[10]]))
-        np.save(tmp_path / "f.npy", np.asfortranarray(table))
-        with pytest.raises(ValueError, match="C-ordered"):
-            TokenTable(tmp_path / "f.npy")
+        with pytest.raises(ValueError, match="no 2-D float tensor"):
+            TokenTable(tmp_path / "m.safetensors", "a.bias")
 
     def test_missing_export_is_a_clear_error(self, tmp_path) -> None:
         with pytest.raises(FileNotFoundError, match="no ONNX export"):

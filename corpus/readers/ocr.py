@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass
 
 from corpus.blocks import Block, BlockDocument, DocumentMeta
-from corpus.read import DocumentError
+from corpus.errors import DocumentError
 from corpus.readers.positioned import TextBox, page_blocks
 
 _ENGINE = None

@@ -14,7 +14,7 @@ import re
 import zipfile
 
 from corpus.blocks import BlockDocument, DocumentMeta
-from corpus.read import DocumentError
+from corpus.errors import DocumentError
 from corpus.readers.pages import assemble
 from corpus.readers.positioned import TextBox, page_blocks
 

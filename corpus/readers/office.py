@@ -12,7 +12,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from corpus.read import DocumentError
+from corpus.errors import DocumentError
 
 INSTALL = ("读取 .doc、.wps 等旧格式需要安装 LibreOffice（Debian/Ubuntu：apt install libreoffice-writer-nogui；"
            "表格另需 libreoffice-calc-nogui），或者先用 Word/WPS 将文件另存为 .docx 或 .xlsx 再上传")

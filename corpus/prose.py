@@ -17,13 +17,15 @@ from corpus.normalize import to_halfwidth
 
 CN_DIGITS = {"零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
+_MEASURE = "[年月日号时个万亿千百元项条次家所人倍余多届期批座台辆套户名位只件株头吨米里亩度周岁分秒]"
 _MARKERS = (
     (1, re.compile(r"^([一二三四五六七八九十百]{1,4})[、．.]\s*(.*)$")),
     (2, re.compile(r"^[（(]([一二三四五六七八九十百]{1,4})[）)]\s*(.*)$")),
-    (3, re.compile(r"^(\d{1,3})(?:[.．、](?![\d.])|\s+(?=[^\s\d]))\s*(.*)$")),
+    # "1 地区…", and "1地区…" as OCR reads it (the space lost); never "2023年", "12万亿元", "5个"
+    (3, re.compile(r"^(\d{1,3})(?:[.．、](?![\d.])|\s+(?=[^\s\d])|(?=[\u4e00-\u9fff])(?!" + _MEASURE + r"))\s*(.*)$")),
     (4, re.compile(r"^[（(](\d{1,3})[）)]\s*(.*)$")),
 )
-_SPACE_STYLE = re.compile(r"^\d{1,3}\s")
+_SPACE_STYLE = re.compile(r"^\d{1,3}(?:\s|(?=[\u4e00-\u9fff]))")  # a bare number, spaced or glued
 _ATTRIBUTION_LINE = re.compile(r"^\s*(责任单位|牵头单位|责任部门|牵头部门|配合单位|牵头领导|责任领导)\s*[：:]")
 _TRAILER = re.compile(r"^\s*(?:[-–]\s*)?(抄送|主送|附件\s*[:：]|附\s*[:：]|联系人|[（(]此件|印发|特此通知)")
 # an annex opens a new part: "附件1", "附件 2", "附件3：", "附表1", "附 1" on a line of its own

@@ -101,3 +101,25 @@ class TestXiangtan:
     def test_only_responsible_unit(self, xiangtan):
         item = next(i for i in xiangtan.items if "加快兑现惠企政策资金" in i.text)
         assert item.units == item.lead_units == ("市财政局",)
+
+
+def test_numbers_glued_to_their_task_as_ocr_reads_them():
+    """OCR drops the space of "1 地区…": "1地区…" still opens item 1, in sequence and after a finished
+    sentence; "2024年…", "12万亿元…" and an out-of-sequence number never do."""
+    from corpus import parse_document, read_bytes
+
+    text = ("某市人民政府办公室关于印发2024年重点工作责任分解的通知\n一、稳增长\n"
+            "1全市新建充电桩3000个以上，建成\n"
+            "12万个公共充电设施。\n"
+            "责任单位：市能源局\n"
+            "2新增城镇就业5万人以上。\n"
+            "责任单位：市人力社保局\n"
+            "2024年底前完成全部招聘。\n"
+            "5推进老旧小区改造。\n"
+            "3推进老旧小区改造100个。\n"
+            "责任单位：市建设局\n")
+    items = parse_document(read_bytes(text.encode("utf-8")), "glued").items
+    assert [i.item_no for i in items] == ["1", "2", "3"]
+    assert items[0].text.startswith("全市新建充电桩3000个以上，建成12万个") and items[0].units == ("市能源局",)
+    assert "2024年底前完成全部招聘" in items[1].text and "5推进老旧小区改造" in items[1].text
+    assert items[2].units == ("市建设局",)

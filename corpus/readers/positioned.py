@@ -4,8 +4,10 @@ Boxes on one baseline make a line; a wide gap inside a line separates cells. A r
 share two or more column starts with a line of three or more cells is a table: its widest line gives
 the columns, each box goes to the column it overlaps most, and a line that leaves the first column
 (序号) empty continues the row above (a cell's text wrapped, or the rest of a row the page break cut,
-printed above the page's first numbered row). Other lines are joined into paragraphs: a line that
-starts indented, or follows a line that ended short of the right margin, starts a new paragraph.
+printed above the page's first numbered row). Every other line is a paragraph of its own, as a PDF's
+text layer gives it: the prose parser joins broken lines with what it knows of the genre (a line
+ending at the margin may still end an item: "…省地方金融监管局" before "4 完善…"), which a layout rule
+cannot see.
 Merged cells are not drawn in placed text: such a table is marked `placed`, and a blank unit or
 deadline cell is read as merged with the one above (corpus.table_items).
 """
@@ -160,32 +162,14 @@ def page_blocks(boxes: list[TextBox], page: int) -> list[Block]:
         return []
     char = statistics.median(b.height for b in boxes)
     lines = _lines(boxes, char)
-    left = min(ln.x0 for ln in lines)
-    right = max(ln.x1 for ln in lines)
     runs = {start: end for start, end in _table_runs(lines, char)}
     blocks: list[Block] = []
-    paragraph: list[str] = []
-    previous: _Line | None = None
-
-    def flush() -> None:
-        if paragraph:
-            blocks.append(Paragraph("".join(paragraph), Location(page=page)))
-            paragraph.clear()
-
     i = 0
     while i < len(lines):
         if i in runs:
-            flush()
             blocks.append(_table(lines[i:runs[i]], page, char))
-            i, previous = runs[i], None
+            i = runs[i]
             continue
-        line = lines[i]
-        indented = line.x0 > left + 1.2 * char
-        ended_short = previous is not None and previous.x1 < right - 2 * char
-        if indented or ended_short or len(line.cells) > 1:
-            flush()
-        paragraph.append("　".join(c.text for c in line.cells))
-        previous = line
+        blocks.append(Paragraph("　".join(c.text for c in lines[i].cells), Location(page=page)))
         i += 1
-    flush()
     return blocks

@@ -12,6 +12,7 @@ import threading
 import time
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 
 import anyio
 import pytest
@@ -71,7 +72,7 @@ def _check(out: dict, service) -> None:
 
 
 def test_over_stdio(service):
-    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}  # from any working directory
     params = StdioServerParameters(
         command=sys.executable,
         args=["-m", "api.cli", "--data-dir", str(service.config.data_dir), "--model-dir",

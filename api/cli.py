@@ -1,11 +1,14 @@
-"""The policyqa command line: build | ask | search | serve | parse | ingest | model | eval."""
+"""The policyqa command line: build | ask | search | tasks | serve | parse | ingest | model | mcp, and what entry points add (eval)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
+
+_ADDED: dict[str, Callable[[argparse.Namespace], int]] = {}  # commands added by entry points
 
 
 def _print_json(obj: object) -> None:
@@ -76,7 +79,6 @@ def _commands() -> dict:
         "mcp": commands.cmd_mcp,
         "ingest": commands.cmd_ingest,
         "model": commands.cmd_model,
-        "eval": commands.cmd_eval,
     }
 
 
@@ -145,16 +147,9 @@ def make_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("model", help="build (if missing) and verify the embedding model; print where it is")
 
-    p = sub.add_parser("eval", help="score policyqa (and baselines) on a gold question file")
-    p.add_argument("--gold", default=None, help="gold JSONL file (default: eval/gold/dev.jsonl)")
-    p.add_argument("--url", help="evaluate a running server over HTTP instead of in process")
-    p.add_argument("--baselines", action="store_true", help="also score BM25-only, dense-only and vanilla RAG")
-    p.add_argument("--out", default=None, help="output folder for report.json, report.md, chart.png "
-                   "(default: a new temporary folder, printed; the tracked eval/report* change only when named)")
-    p.add_argument("--docs", nargs="+", help="evaluate over these documents (indexed into a temporary folder) "
-                   "instead of the configured index, e.g. the genre documents")
-    p.add_argument("--search", metavar="FILE", help="score keyword-search strategies (/search) on a search gold "
-                   "file, e.g. eval/gold/search.jsonl, instead of questions")
+    # commands other packages add through the `policyqa.commands` entry point (eval: `policyqa eval`)
+    for entry in entry_points(group="policyqa.commands"):
+        _ADDED[entry.name] = entry.load()(sub)
     return parser
 
 
@@ -166,7 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     if args.command == "parse":
         return cmd_parse(args)
-    return _commands()[args.command](args)
+    return {**_commands(), **_ADDED}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -191,10 +191,3 @@ def cmd_serve(args: argparse.Namespace) -> int:
           "is under way until the model and index are ready)", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
-
-
-def cmd_eval(args: argparse.Namespace) -> int:
-    from eval.run import main as eval_main
-
-    config = config_from(args)
-    return eval_main(args, config)

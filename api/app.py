@@ -399,9 +399,7 @@ def create_app(config: Config, service: PolicyQA | None = None, load: bool = Tru
     @app.get("/documents", response_model=list[DocumentOut], dependencies=[Depends(read_access)])
     def documents() -> list[DocumentOut]:
         s = svc()
-        counts: dict[str, int] = {}
-        for item in s.index.items.values():
-            counts[item.doc_id] = counts.get(item.doc_id, 0) + 1
+        counts = s.items_per_document()
         return [DocumentOut(doc_id=d.doc_id, title=d.title, number=d.number, issuer=d.issuer, date=d.date,
                             items=counts.get(d.doc_id, 0), report=_report(d.report)) for d in s.index.documents]
 

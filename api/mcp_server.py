@@ -159,9 +159,7 @@ def create_mcp(service: Callable[[], PolicyQA]) -> FastMCP:
     @mcp.tool(description="列出已收录的文件：编号、标题、文号、发布机关、日期和条目数。")
     def list_documents() -> list[DocumentOut]:
         s = service()
-        counts: dict[str, int] = {}
-        for item in s.index.items.values():
-            counts[item.doc_id] = counts.get(item.doc_id, 0) + 1
+        counts = s.items_per_document()
         return [DocumentOut(doc_id=d.doc_id, title=d.title, number=d.number, issuer=d.issuer, date=d.date,
                             items=counts.get(d.doc_id, 0)) for d in s.index.documents]
 

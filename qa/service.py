@@ -7,6 +7,7 @@ import dataclasses
 import importlib.util
 import re
 import threading
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -350,9 +351,7 @@ class PolicyQA:
         with self._writing():
             self.load()  # another process may have changed the index
             present = {d.doc_id: d for d in self.index.documents}
-            counts: dict[str, int] = {}
-            for item in self.index.items.values():
-                counts[item.doc_id] = counts.get(item.doc_id, 0) + 1
+            counts = self.items_per_document()
             replaced = {p.document.doc_id: {"title": present[p.document.doc_id].title,
                                             "items": counts.get(p.document.doc_id, 0),
                                             "checksum": present[p.document.doc_id].checksum}
@@ -390,6 +389,10 @@ class PolicyQA:
         return True
 
     # ----- reads ---------------------------------------------------------------------------
+    def items_per_document(self) -> Counter[str]:
+        """How many items each document has, by doc_id."""
+        return Counter(item.doc_id for item in self.index.items.values())
+
     def documents(self) -> dict:
         return {d.doc_id: d for d in self.index.documents}
 

@@ -4,7 +4,6 @@ an empty home, and a server that listens at once and says what it is doing until
 from __future__ import annotations
 
 import dataclasses
-import socket
 import threading
 import time
 from pathlib import Path
@@ -17,6 +16,7 @@ from api.cli import main as cli_main
 from corpus.config import Config, load_config
 from index.embedding_model import HashEmbedder
 from qa.service import PolicyQA
+from tests.servers import free_port
 
 SMALL = Path(__file__).resolve().parent / "data" / "genre" / "ncp_xiangtan_zxqy_2020.txt"
 
@@ -46,12 +46,6 @@ class TestHome:
         assert (home / "originals").is_dir() and (home / "index" / "manifest.json").exists()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class _SlowFirstBuild(PolicyQA):
     """A service whose first build waits for the test, so that the test sees the server meanwhile."""
 
@@ -69,7 +63,7 @@ class TestStart:
         config = Config(data_dir=tmp_path / "home", model_dir=tmp_path / "no-model")
         svc = _SlowFirstBuild(config, HashEmbedder(32))
         app = create_app(dataclasses.replace(config), svc, start_in_background=True)
-        port = _free_port()
+        port = free_port()
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()

@@ -6,11 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import socket
 import sys
-import threading
-import time
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,6 +14,7 @@ import anyio
 import pytest
 
 from api.app import create_app
+from tests.servers import serve
 
 mcp = pytest.importorskip("mcp")
 from mcp import ClientSession, StdioServerParameters  # noqa: E402
@@ -87,34 +84,9 @@ def test_over_stdio(service):
     _check(anyio.run(run), service)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def _serve(app):
-    import uvicorn
-
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
 def test_over_streamable_http_behind_the_read_key(service):
     config = dataclasses.replace(service.config, api_key=None, read_key=READ_KEY)
-    with _serve(create_app(config, service)) as base:
+    with serve(create_app(config, service)) as base:
         async def run(headers: dict) -> dict:
             import httpx
 

@@ -5,15 +5,12 @@ questions resolved from the history, on /v1 and on /ask."""
 from __future__ import annotations
 
 import dataclasses
-import socket
-import threading
-import time
-from contextlib import contextmanager
 
 import httpx
 import pytest
 
 from api.app import create_app
+from tests.servers import serve
 
 openai = pytest.importorskip("openai")
 
@@ -21,35 +18,10 @@ READ_KEY = "chat-read-key-0123"
 OWNER = "农村公路新改建由谁牵头？"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def _serve(app):
-    import uvicorn
-
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def base(service):
     config = dataclasses.replace(service.config, api_key=None, read_key=READ_KEY)
-    with _serve(create_app(config, service)) as url:
+    with serve(create_app(config, service)) as url:
         yield url
 
 

@@ -12,11 +12,7 @@ import json
 import os
 import re
 import shutil
-import socket
-import threading
-import time
 import urllib.request
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -34,6 +30,7 @@ from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 from api.app import STATIC, create_app  # noqa: E402
+from tests.servers import serve  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -49,35 +46,10 @@ GENRE_DOC = (
 
 
 # ----- servers ---------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def _serve(app):
-    import uvicorn
-
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the test server did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def site(service):
     """The shared, read-only service (writes disabled: no API key)."""
-    with _serve(create_app(dataclasses.replace(service.config, api_key=None), service)) as url:
+    with serve(create_app(dataclasses.replace(service.config, api_key=None), service)) as url:
         yield url
 
 
@@ -85,7 +57,7 @@ def site(service):
 def writable_site(make_writable_service):
     """A separate service with an API key, over its own data folder, for uploads and deletes."""
     svc = make_writable_service(KEY)
-    with _serve(create_app(svc.config, svc)) as url:
+    with serve(create_app(svc.config, svc)) as url:
         yield url
 
 

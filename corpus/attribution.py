@@ -36,6 +36,7 @@ _NOTE = re.compile(r"下同|不再列出|不再单独列出|以下均需|除标�
 _CONNECTIVE = re.compile(r"^(?:同时|此外|另外|其中|对此|为此|首先|其次|再次|最后|并且|并|对于|今年|全年|年内|一是|二是|三是|四是|五是)[，,]?")
 _LIST_JOINERS = ("、", "，", ",", "和", "及", "与", "以及")
 _NOT_A_PREDICATE = re.compile(r"^(?:的|之|是|为|、|，|。|；|）|\)|等|和|及|与|在内|以外|以及|方面|系统|领域|所属|下属|直属|管理的|主管的|认定|确定|同意|批准|审核|审批)")
+_DUTY = re.compile(r"(?:要|应|须|必须|务必|负责|牵头|会同|联合|共同|统筹|组织|指导|配合)")
 _LEAD_PREDICATE = re.compile(r"^(?:按职责|共同|分别)?(?:负责)?牵头|[，,](?:负责)?牵头(?!单位|部门)|负责牵头")
 
 
@@ -232,9 +233,12 @@ class Attributor:
         return any(g.attribution is not None for g in self.split_groups(text))
 
     # ----- the subject of a sentence -----------------------------------------------------------
-    def subject(self, sentence: str, context: tuple[str, ...] = (), first_leads: bool = False) -> Attribution | None:
+    def subject(self, sentence: str, context: tuple[str, ...] = (), first_leads: bool = False,
+                later_clauses: bool = True) -> Attribution | None:
         """Units a sentence names as its actors: "市X局负责…", "由A牵头，B为成员单位", and "牵头B、C…"
-        whose subject is `context` (a heading's units)."""
+        whose subject is `context` (a heading's units). With `later_clauses`, also the actor opening a
+        later clause ("为…，A应…"); a caller that has a stated attribution passes False, since such a
+        clause names who acts on one step ("…，各级政府要积极筹措资金"), not who owns the task."""
         s = re.sub(r"\s+", "", to_halfwidth(sentence))
         s = _CONNECTIVE.sub("", s)
         by = self._by_lead(s)
@@ -246,16 +250,20 @@ class Attributor:
                 roles = [("lead", list(context)), ("cooperating", units)]
                 return self._build(roles, [], None, sentence, False, False)
         units, end = self._units_at(s, 0)
-        if not units:
-            return None
-        predicate = s[end:]
-        if not predicate or _NOT_A_PREDICATE.match(predicate):
-            return None
+        if units:
+            predicate = s[end:]
+            if not predicate or _NOT_A_PREDICATE.match(predicate):
+                return None
+        else:
+            units, predicate = self._clause_subject(s) if later_clauses else ([], "")
+            if not units:
+                return None
         role: Role = "responsible"
         partners: list[str] = []
-        if predicate.startswith("会同"):
-            partners, more = self._units_at(predicate, 2)
-            predicate = predicate[more:] if partners else predicate[2:]
+        with_partners = re.match(r"(?:要|应|须)?会同", predicate)
+        if with_partners:
+            partners, more = self._units_at(predicate, with_partners.end())
+            predicate = predicate[more:] if partners else predicate[with_partners.end():]
         if _LEAD_PREDICATE.search(predicate[:60]):
             role = "lead"
         elif predicate.startswith(("指导", "负责指导")):
@@ -267,6 +275,22 @@ class Attributor:
             roles.append(("cooperating", partners))
         # the subject of a sentence leads only where the sentence says 牵头
         return self._build(roles, [], None, sentence, first_leads, False, sole_leads=False)
+
+    def _clause_subject(self, s: str) -> tuple[list[str], str]:
+        """The units opening a later clause and what they do: "为做好X，各有关省人民政府应高度重视…".
+        Only a clause that states a duty (要, 应, 负责, 牵头…) counts, so that a unit named after a
+        comma as an object ("…，支持市X局…") is not read as an actor."""
+        depth = 0
+        for pos, ch in enumerate(s):
+            if ch in _OPENERS:
+                depth += 1
+            elif ch in _OPENERS.values():
+                depth = max(0, depth - 1)
+            elif ch in "，," and depth == 0:
+                units, end = self._units_at(s, pos + 1)
+                if units and _DUTY.match(s[end:]):
+                    return units, s[end:]
+        return [], ""
 
     def _by_lead(self, s: str) -> Attribution | None:
         """"由A牵头，B、C为成员单位", "建立由A、B牵头的…机制", "由A负责"."""

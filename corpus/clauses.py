@@ -89,7 +89,7 @@ def split_clauses(item: Item, groups: list[Group] | None = None, attributor: Att
         base_deadline = (att.deadline if att else None) or item.deadline
         carried: Attribution | None = None
         for sentence in sentences(group.text):
-            subject = attributor.subject(sentence, context, first_leads)
+            subject = attributor.subject(sentence, context, first_leads, later_clauses=att is None)
             if subject is None and att is None and carried is not None:
                 subject = carried  # "市委金融办引导…。创新绿色金融产品…": the subject holds on
             if subject is not None and subject.units is not None:

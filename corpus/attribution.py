@@ -390,7 +390,7 @@ def _matching_close(text: str, open_pos: int) -> int:
             depth -= 1
             if depth == 0:
                 return j
-    return len(text) - 1
+    return len(text)  # never closed (a damaged text): the bracket runs to the end, its last character kept
 
 
 _DEFAULT = Attributor()

@@ -163,6 +163,11 @@ def build_tree(lines: list[tuple[int, str]], has_attribution=None, paragraphs: b
                 # numbering restarts at 1 only where a new part opens under its own title line
                 ok = number == siblings[-1].number + 1 or (
                     number == 1 and parent is root and is_title_line(prev_raw)
+                ) or (
+                    # one number lost in extraction ("…（责任单位：X） 4.对…" after 2.): the item before is
+                    # finished, since it states who is responsible
+                    number == siblings[-1].number + 2 and siblings[-1] is stack[-1]
+                    and has_attribution(stack[-1].text)
                 )
             else:
                 ok = number == 1 or number == last_at_level.get(level, -99) + 1

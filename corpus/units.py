@@ -293,7 +293,7 @@ def parse_units(raw: str, lead_raw: str | None = None, lexicon: UnitLexicon | No
     merged: list[str] = []
     for piece in pieces:
         if merged and _BARE_LEVEL.match(merged[-1]) and piece and (
-            piece[0] in "省市县区州盟旗乡镇地" or piece.startswith(("自治区", "直辖市"))
+            piece[0] in "省市县区州盟旗乡镇地" or piece.startswith(("自治区", "直辖市", "自治州", "自治县", "自治旗", "特区"))
         ):
             merged[-1] = merged[-1] + "、" + piece  # 各市、县（市、区）政府
         else:

@@ -55,8 +55,14 @@ _LEADING = re.compile(r"^(?:到|至|截至|截止到|截止|于|在)")
 
 
 def same_deadline(predicted: str, gold: str) -> bool:
-    """The same deadline as written, a leading 到/至/于 aside ("到2029年底" is "2029年底")."""
-    return _LEADING.sub("", compact(predicted)) == _LEADING.sub("", compact(gold))
+    """The same deadline as written, a leading 到/至/于 aside ("到2029年底" is "2029年底"), and the 止 that
+    closes "至…止" ("至2020年6月30日止" is "2020年6月30日")."""
+    def bare(text: str) -> str:
+        text = compact(text)
+        framed = text.startswith("至") and text.endswith("止")
+        return _LEADING.sub("", text[:-1] if framed else text)
+
+    return bare(predicted) == bare(gold)
 
 
 def _same_set(a: tuple[str, ...], b: tuple[str, ...]) -> bool:

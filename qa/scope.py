@@ -83,7 +83,7 @@ class DocumentNames:
     def __init__(self, documents: list[Document], parts: dict[str, set[str]] | None = None,
                  annexes: dict[tuple[str, str], str] | None = None, texts: dict[str, str] | None = None) -> None:
         self.numbers = {d.doc_id: _canonical_number(normalize(d.number)) for d in documents if d.number}
-        self.places = {d.doc_id: document_places(normalize(d.title), d.issuer) for d in documents}
+        self.places = {d.doc_id: document_places(normalize(d.title), d.issuer, d.number) for d in documents}
         self.titles = {d.doc_id: normalize(d.title) for d in documents}
         # everything a question may call the document by: title, 文号, issuer
         self.spoken = {d.doc_id: normalize(f"{d.title}{d.number or ''}{d.issuer or ''}") for d in documents}

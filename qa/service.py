@@ -38,7 +38,7 @@ from qa.answer import (
 from qa.followup import Turn, standalone
 from qa.scope import DocumentNames, described_scope, document_year
 from qa.tasks import due_answer, due_question
-from qa.understand import Lexicon, understand
+from qa.understand import Lexicon, document_places, understand
 
 _SAFE_DOC_ID = re.compile(r"^[0-9A-Za-z_\-\u4e00-\u9fff]{1,80}$")
 
@@ -251,8 +251,10 @@ class PolicyQA:
             by_level.setdefault(levels.get(item.doc_id), set()).update(item.units)
         aliases = derive_aliases(by_level, self.aliases)
         index.aliases = aliases
-        # a document's year is known even where only its date or 文号 states it ("国务院2018年…意见")
-        names_known = [f"{d.title} {d.number or ''} {year + '年' if (year := document_year(d)) else ''}"
+        # a document's year is known even where only its date or 文号 states it ("国务院2018年…意见"), and
+        # its place where only its issuer or 文号 does (黔发改服务〔2020〕111号 is 贵州's)
+        names_known = [f"{d.title} {d.number or ''} {year + '年' if (year := document_year(d)) else ''} "
+                       + " ".join(sorted(document_places(normalize(d.title), d.issuer, d.number)))
                        for d in index.documents]
         lexicon = Lexicon.from_items(index.items.values(), aliases, index.tokenizer, names_known,
                                      item_df=index.item_df)

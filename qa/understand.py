@@ -6,6 +6,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from importlib import resources
 
 from corpus.aliases import AliasTable, same_level_variants
 from corpus.normalize import normalize
@@ -45,7 +46,7 @@ _QUESTION_WORDS = re.compile(
     r"请问|请告诉我|我想知道|一下|是什么|是多少|有哪些|有多少|由谁|谁来|谁|哪个|哪些|哪位|什么|多少|"
     r"几个|几项|怎么|如何|吗|呢|负责|牵头|单位|部门|领导|责任|完成时限|时限|时候|何时|几月|配合|指导|分别|"
     r"时间进度|时间节点|什么时间|哪一年|截至何时|多长时间|"
-    r"目标是|目标为|计划|主要|具体|重点|工作|任务|事项|今年|年内|全年|这块|这项|这个|该项|需要|力争|争取|大概|大约|大致|约为|"
+    r"目标是|目标为|计划|主要|具体|重点|工作|任务|事项|今年|年内|全年|这块|这项|这个|该项|这份|这条|该条|这一条|本条|需要|力争|争取|大概|大约|大致|约为|"
     r"达到|突破|超过|包括|包含|涉及|参与|分管|的|了|是|由|归哪|谁抓|承担|要求|情况|正文|部分|提出|提到|设定|年限"
 )
 _PUNCT = re.compile(r"[\s？?！!。，,、；;：:“”\"'（）()《》]+")
@@ -155,10 +156,18 @@ _PLACE_NAMES = (
 _PLACE = re.compile(f"({'|'.join(_PLACE_NAMES)})(省|市)?")
 _YEAR = re.compile(r"(19|20)\d\d年")
 _YEAR_ANYWHERE = re.compile(r"(?=((?:19|20)\d\d年))")  # overlapping, like `in` over the text
-_PROVINCES = re.compile(
-    r"北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|海南|四川|"
-    r"贵州|云南|陕西|甘肃|青海|内蒙古|广西|西藏|宁夏|新疆"
-)
+
+
+def _read_provinces() -> dict[str, str]:
+    """Province → the abbreviation its 文号 open with ("" where none is unambiguous): corpus/data/places.tsv."""
+    text = resources.files("corpus").joinpath("data/places.tsv").read_text(encoding="utf-8")
+    rows = [line.split("\t") for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    return {row[0].strip(): (row[1].strip() if len(row) > 1 else "") for row in rows}
+
+
+_PROVINCE_ABBREVIATIONS = _read_provinces()
+_PROVINCES = re.compile("|".join(sorted(_PROVINCE_ABBREVIATIONS, key=len, reverse=True)))
+_BY_ABBREVIATION = {a: p for p, a in _PROVINCE_ABBREVIATIONS.items() if a}
 _LOCAL = re.compile(r"^([\u4e00-\u9fa5]{2,4}?)(市|县|区|州|盟)")
 
 
@@ -167,11 +176,15 @@ _NOT_PLACE = frozenset("全省 全市 全区 全县 本市 本区 各市 各区 
                        "人民 关于 印发 转发".split())
 
 
-def document_places(title: str, issuer: str | None) -> frozenset[str]:
-    """Places a document belongs to ("辽宁", "遂宁", "静安"), from its issuer and the head of its title
-    ("上海市嘉定区人民政府办公室关于…" names 上海 and 嘉定)."""
+def document_places(title: str, issuer: str | None, number: str | None = None) -> frozenset[str]:
+    """Places a document belongs to ("辽宁", "遂宁", "静安"), from its issuer, the head of its title
+    ("上海市嘉定区人民政府办公室关于…" names 上海 and 嘉定) and the province its 文号 opens with
+    ("京政办发〔2020〕7号" is 北京's, whatever the title says)."""
     head = re.split(r"关于|印发|转发", title)[0]
     names = set(_PROVINCES.findall(title + (issuer or "")))
+    opening = re.match(r"\s*([\u4e00-\u9fa5])[\u4e00-\u9fa5]", number or "")
+    if opening and opening.group(1) in _BY_ABBREVIATION:
+        names.add(_BY_ABBREVIATION[opening.group(1)])
     for text in (issuer or "", head):
         for m in _PLACE_IN_NAME.finditer(text):
             name = m.group(1)

@@ -10,7 +10,6 @@ from corpus import ParsedDocument, parse_file
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "corpus" / "sources"
-GENRE = ROOT / "tests" / "data" / "genre"  # copies of ../shared/genre (public documents)
 DOC_000 = SOURCES / "000_30a6bebbb49a94f9.txt"
 DOC_004 = SOURCES / "004_da63b5862d0a4b52.txt"
 
@@ -25,8 +24,9 @@ def doc004() -> ParsedDocument:
     return parse_file(DOC_004)
 
 
-def genre_path(name: str) -> Path:
-    return GENRE / name
+def genre_path(name: str, folder: str = "genre") -> Path:
+    """A real document of the genre: tests/data/genre (copies of ../shared/genre) or tests/data/genre3."""
+    return ROOT / "tests" / "data" / folder / name
 
 
 @pytest.fixture(scope="session")

@@ -408,3 +408,37 @@ class TestUnknownWordOfTheItem:
         item = "返乡创业人员成功创办初创企业的，给予1万元一次性创业资助。继续实施返乡创业孵化基地一次性奖补政策。"
         sentence = "返乡创业人员成功创办初创企业的，给予1万元一次性创业资助"
         assert missing_words("返乡创业孵化基地的一次性奖补 ", sentence, ChineseTokenizer(), "", item) == ["奖补"]
+
+
+@pytest.fixture(scope="module")
+def placed_service(make_writable_service):
+    """Three real documents (genre3) whose place only their 文号 or a unit's name states: 京政办发 with a
+    title naming no place, 北京市石景山区's own measures, and 黔发改服务 signed by 贵州省发展和改革委员会."""
+    from tests.conftest import genre_path
+
+    svc = make_writable_service("k")
+    for name in ("ncp_beijing_zxwqy_2020.txt", "ncp_shijingshan_qiye_2020.txt", "ncp_guizhou_fuwuye_2020.txt"):
+        svc.ingest_bytes(genre_path(name, "genre3").read_bytes(), name.split(".")[0], name)
+    return svc
+
+
+class TestPlaceOfTheDocumentNumber:
+    def test_the_number_says_the_province(self):
+        from qa.understand import document_places
+
+        assert "北京" in document_places("关于促进中小微企业持续健康发展的若干措施", None, "京政办发〔2020〕7号")
+        assert "贵州" in document_places("省发展改革委印发…的通知", "省发展改革委", "黔发改服务〔2020〕111号")
+        # 青 opens Qingpu's and Qingdao's numbers too: no province is read from it
+        assert document_places("关于全面加强建筑垃圾管理的实施意见", None, "青府办发〔2025〕20号") == frozenset()
+
+    def test_a_place_named_only_by_the_number_scopes_the_question(self, placed_service):
+        answer = placed_service.ask("北京中小微企业措施里给小微企业的研发成本补贴由哪些单位负责？")
+        assert answer.found and answer.citations[0].doc_id == "ncp_beijing_zxwqy_2020"
+        assert answer.fields.units == ("中关村管委会", "市财政局")
+
+    def test_a_province_known_only_by_the_number_is_no_unknown_place(self, placed_service):
+        answer = placed_service.ask("贵州支持服务业主体加大粮油盐储备的措施，责任单位是哪些？")
+        assert answer.found and answer.citations[0].doc_id == "ncp_guizhou_fuwuye_2020"
+        assert "各市、自治州人民政府" in answer.fields.units
+        refused = placed_service.ask("河北支持服务业主体加大粮油盐储备的措施，责任单位是哪些？")
+        assert not refused.found and "河北" in refused.reason

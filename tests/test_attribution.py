@@ -91,6 +91,8 @@ class TestUnitRecogniser:
     def test_unit_containing_enumeration_comma_is_one_unit(self):
         first, = items("一、工作\n1.提升农村教育质量。（责任单位：省教育厅、各市、县（市、区）政府）\n")
         assert first.units == ("省教育厅", "各市、县（市、区）政府")
+        second, = items("一、工作\n1.加大储备。（责任单位：省财政厅、各市、自治州人民政府、贵安新区管委会）\n")
+        assert second.units == ("省财政厅", "各市、自治州人民政府", "贵安新区管委会")
 
     def test_bracketed_alias_stays_attached(self):
         assert parse_units("省委网信办（省互联网信息办）、省公安厅").units == ("省委网信办（省互联网信息办）", "省公安厅")

@@ -135,3 +135,12 @@ def test_the_cli_writes_no_tracked_report_unless_asked(real_config, tmp_path, ca
     written = Path(capsys.readouterr().out.strip().splitlines()[-1].removeprefix("report: "))
     assert written.is_file() and written.parent.name.startswith("policyqa-eval-report-")
     assert tracked.read_bytes() == before
+
+
+def test_a_deadline_framed_by_zhi_and_zhi_is_its_date():
+    from eval.scoring import same_deadline
+
+    assert same_deadline("至2020年6月30日止", "2020年6月30日")
+    assert same_deadline("到2029年底", "2029年底")
+    assert not same_deadline("至2020年6月30日止", "2020年12月31日")
+    assert not same_deadline("2020年6月底止", "2020年6月30日")

@@ -123,3 +123,32 @@ def test_numbers_glued_to_their_task_as_ocr_reads_them():
     assert items[0].text.startswith("全市新建充电桩3000个以上，建成12万个") and items[0].units == ("市能源局",)
     assert "2024年底前完成全部招聘" in items[1].text and "5推进老旧小区改造" in items[1].text
     assert items[2].units == ("市建设局",)
+
+
+@pytest.fixture(scope="module")
+def shijingshan():
+    return parse_file(genre_path("ncp_shijingshan_qiye_2020.txt", "genre3"))
+
+
+class TestDamagedScrape:
+    """A one-line scrape that lost item numbers and closing brackets (石景山区, genre3)."""
+
+    def test_a_lost_number_does_not_swallow_the_rest(self, shijingshan):
+        numbers = [i.item_no for i in shijingshan.items if i.item_no]
+        # 3 and 10 were lost in the scrape: their text stays with 2 and 9, every other item opens
+        assert numbers == ["1", "2", "4", "5", "6", "7", "8", "9", "11", "12", "13", "14", "15"]
+        sixth = next(i for i in shijingshan.items if i.item_no == "6")
+        assert sixth.units == ("区金融办", "区财政局")
+
+    def test_an_unclosed_bracket_keeps_its_last_character(self, shijingshan):
+        second = next(i for i in shijingshan.items if i.item_no == "2")
+        assert "区政府集体资产监管办" in second.units
+
+    def test_a_gap_needs_a_finished_item(self):
+        from corpus import parse_text
+
+        body = ("某区人民政府关于印发支持企业发展若干措施的通知\n一、措施\n1.设立专项资金。（责任单位：区财政局）\n"
+                "2.搭建服务平台，内容如下：\n4.类企业优先，其余按序办理。\n5.优化审批服务。（责任单位：区政务服务局）\n")
+        items = parse_text(body, "t").items
+        # item 2 states no one and ends without a sentence: "4." is its text, not a new item after a gap
+        assert [i.item_no for i in items] == ["1", "2"]

@@ -15,17 +15,22 @@ from corpus.model import Clause, Document, Item, ParsedDocument
 from corpus.normalize import normalize
 from index.fusion import reciprocal_rank_fusion
 from index.store import (
+    DenseBase,
     IndexError_,
+    bm25_text,
     dense_text,
+    item_df_text,
+    jsonl_lines,
     load_records,
     parsed_records,
+    read_clause_tokens,
     read_item_df,
     read_item_df_by_doc,
     read_manifest,
     resolve_index,
     write_index,
 )
-from index.tokenize import ChineseTokenizer, user_words_from_items
+from index.tokenize import ChineseTokenizer, dictionary_words, user_words_from_items, words_finder
 
 
 @dataclass(frozen=True)
@@ -437,19 +442,34 @@ def build_index(
 
 
 def _write(index_dir, documents, items, clauses, embeddings, embedder, hnsw_threshold,
-           previous: Path | None = None, changed: frozenset[str] = frozenset()) -> Path:
-    """Write the index; item token counts of unchanged documents are taken from `previous` when
-    that index was tokenised with the same user dictionary (other words would cut differently)."""
+           previous: Path | None = None, changed: frozenset[str] = frozenset(),
+           previous_tokens: list[list[str] | None] | None = None, dense_base: DenseBase | None = None,
+           written: dict[str, list[str]] | None = None) -> Path:
+    """Write the index, re-tokenising only what an update can have changed: the documents in `changed`,
+    and the clauses and documents of the others whose text contains a dictionary word that came or
+    went (only those cut differently: index.tokenize). `previous_tokens` are the BM25 tokens the
+    `previous` version stored, aligned with `clauses` (None for a new clause)."""
     words = sorted(user_words_from_items(items))
     tokenizer = ChineseTokenizer(words)
     model = embedder.name if embedder is not None else "none"
-    known = None
-    if previous is not None and (previous / "user_words.txt").exists():
+    known, tokens = None, None
+    if previous is not None and (previous / "user_words.txt").exists() \
+            and read_manifest(previous).get("format_version", 1) >= 2:
         old_words = (previous / "user_words.txt").read_text(encoding="utf-8").split("\n")
-        if [w for w in old_words if w] == words:
-            known = {d: v for d, v in (read_item_df_by_doc(previous) or {}).items() if d not in changed}
+        moved = dictionary_words(w for w in old_words if w) ^ dictionary_words(words)
+        found = words_finder(moved)
+        by_doc: dict[str, list[Item]] = {}
+        for item in items:
+            by_doc.setdefault(item.doc_id, []).append(item)
+        known = {d: v for d, v in (read_item_df_by_doc(previous) or {}).items()
+                 if d not in changed and d in by_doc
+                 and not (moved and any(found(item_df_text(i)) for i in by_doc[d]))}
+        if previous_tokens is not None:
+            by_id = {i.item_id: i for i in items}
+            tokens = [t if t is not None and not (moved and found(bm25_text(c, by_id))) else None
+                      for c, t in zip(clauses, previous_tokens, strict=True)]
     return write_index(index_dir, documents, items, clauses, embeddings, model, words, hnsw_threshold, tokenizer,
-                       item_df_by_doc=known)
+                       item_df_by_doc=known, clause_tokens=tokens, dense_base=dense_base, written=written)
 
 
 def update_index(
@@ -459,18 +479,24 @@ def update_index(
     delete: Sequence[str] = (),
     hnsw_threshold: int = 50_000,
     fail_after_embedding: Callable[[], None] | None = None,
+    loaded: HybridIndex | None = None,
 ) -> Path:
     """Add, replace (same doc_id) or delete documents without re-embedding the others.
 
     The new version is written beside the current one and swapped in atomically; a failure at
-    any point leaves the current index exactly as it was.
+    any point leaves the current index exactly as it was. `loaded` is the current version already
+    in memory (a server's), whose records need not be read again.
     """
     folder = resolve_index(index_dir)
     manifest = read_manifest(folder)
     if embedder is not None and manifest.get("model") not in (embedder.name, "none"):
         raise IndexError_(f"the index was built with {manifest['model']!r}, not {embedder.name!r}: rebuild it")
-    documents, items, clauses = load_records(folder)
+    if loaded is not None and loaded.folder == folder:
+        documents, items, clauses = list(loaded.documents), list(loaded.items.values()), list(loaded.clauses)
+    else:
+        documents, items, clauses = load_records(folder)
     embeddings = np.load(folder / "embeddings.npy", allow_pickle=False)
+    stored_tokens = read_clause_tokens(folder)
     drop = set(delete) | {p.document.doc_id for p in add}
     keep_rows = [i for i, c in enumerate(clauses) if c.doc_id not in drop]
     new_docs, new_items, new_clauses = parsed_records(list(add))
@@ -492,4 +518,26 @@ def update_index(
         hnsw_threshold,
         previous=folder,
         changed=frozenset(drop),
+        previous_tokens=None if stored_tokens is None else [stored_tokens[i] for i in keep_rows] + [None] * len(new_clauses),
+        dense_base=DenseBase(folder / "dense.faiss", manifest.get("dense_trained_on") or 0,
+                             np.asarray(keep_rows, dtype=np.int64)) if manifest.get("dense") == "ivf" else None,
+        written=_kept_lines(folder, documents, items, clauses, keep_rows, drop),
     )
+
+
+def _kept_lines(folder: Path, documents, items, clauses, keep_rows: list[int],
+                drop: set[str]) -> dict[str, list[str]] | None:
+    """The JSON lines of the kept records as `folder` has them, by file, or None if a file does not line
+    up with its records (one line per record, in order)."""
+    files = {
+        "documents.jsonl": (documents, [i for i, d in enumerate(documents) if d.doc_id not in drop]),
+        "items.jsonl": (items, [i for i, it in enumerate(items) if it.doc_id not in drop]),
+        "clauses.jsonl": (clauses, keep_rows),
+    }
+    out = {}
+    for name, (records, rows) in files.items():
+        lines = jsonl_lines(folder / name)
+        if len(lines) != len(records):
+            return None
+        out[name] = [lines[i] for i in rows]
+    return out

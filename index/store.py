@@ -9,19 +9,23 @@ Layout of data/index (a symlink swapped atomically to the current version under 
     user_words.txt  the jieba user dictionary the tokens were made with
     item_df.json    {"n_items", "df"}: in how many items each token occurs (the question lexicon's idf)
     item_df_by_doc.jsonl  the same per document, so an update re-tokenises only the changed documents
+    bm25_tokens.npy bm25_token_offsets.npy bm25_token_vocab.json  every clause's BM25 tokens (ids into
+                    the vocabulary, clause i's at offsets[i]:offsets[i+1]), so that an update re-tokenises
+                    only the clauses that changed or that contain a changed dictionary word
 """
 
 from __future__ import annotations
 
 import errno
+import functools
 import hashlib
 import json
 import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -31,7 +35,7 @@ import numpy as np
 from corpus.model import Clause, Document, Investment, Item, ParsedDocument, Target
 from corpus.normalize import normalize
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: clause tokens stored; jieba's total fixed (index.tokenize)
 
 
 class IndexError_(RuntimeError):
@@ -62,10 +66,19 @@ def corpus_checksum(documents: list[Document]) -> str:
     return h.hexdigest()
 
 
-def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
+def _write_jsonl(path: Path, records: Sequence[Any], to_dict: Callable[[Any], dict[str, Any]],
+                 written: Sequence[str] = ()) -> None:
+    """One JSON line per record; `written` are the lines of the first records as an earlier version
+    wrote them (an update copies them instead of serialising 300,000 records again)."""
     with path.open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        fh.writelines(written)
+        for record in records[len(written):]:
+            fh.write(json.dumps(to_dict(record), ensure_ascii=False) + "\n")
+
+
+def jsonl_lines(path: Path) -> list[str]:
+    """The record lines of a JSONL file, each with its newline (blank lines skipped, as on reading)."""
+    return [line for line in path.read_text(encoding="utf-8").splitlines(keepends=True) if line.strip()]
 
 
 def _iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
@@ -139,7 +152,13 @@ def clause_from_dict(d: dict[str, Any], intern: Interner | None = None) -> Claus
 
 def item_df_text(item: Item) -> str:
     """The text an item's tokens are counted from for the question lexicon's idf."""
-    return item.norm + "".join(normalize(s) for s in item.section)
+    return item.norm + "".join(_normalized_heading(s) for s in item.section)
+
+
+@functools.lru_cache(maxsize=8192)
+def _normalized_heading(heading: str) -> str:
+    # a corpus has a few thousand distinct headings, each shared by many items
+    return normalize(heading)
 
 
 def count_item_df(items: Iterable[Item], tokenizer: Callable[[str], list[str]]) -> dict[str, list]:
@@ -171,6 +190,68 @@ def read_item_df(folder: Path) -> tuple[int, dict[str, int]] | None:
     return int(data["n_items"]), data["df"]
 
 
+def read_clause_tokens(folder: Path) -> list[list[str]] | None:
+    """Every clause's BM25 tokens as stored with an index (in clause order), or None if it predates them."""
+    if not (folder / "bm25_tokens.npy").exists():
+        return None
+    vocab = json.loads((folder / "bm25_token_vocab.json").read_text(encoding="utf-8"))
+    ids = np.load(folder / "bm25_tokens.npy", allow_pickle=False).tolist()
+    offsets = np.load(folder / "bm25_token_offsets.npy", allow_pickle=False).tolist()
+    return [[vocab[t] for t in ids[a:b]] for a, b in zip(offsets, offsets[1:], strict=False)]
+
+
+def _write_clause_tokens(folder: Path, tokens: list[list[str]]) -> None:
+    vocab: dict[str, int] = {}
+    ids = [vocab.setdefault(t, len(vocab)) for row in tokens for t in row]
+    offsets = np.cumsum([0] + [len(row) for row in tokens], dtype=np.int64)
+    np.save(folder / "bm25_tokens.npy", np.asarray(ids, dtype=np.int32), allow_pickle=False)
+    np.save(folder / "bm25_token_offsets.npy", offsets, allow_pickle=False)
+    (folder / "bm25_token_vocab.json").write_text(json.dumps(list(vocab), ensure_ascii=False), encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class DenseBase:
+    """The dense index of the version an update starts from: its file, the clause count it was trained
+    on, and which of its rows the new version keeps (ascending; they become rows 0…len-1, and the new
+    clauses follow)."""
+
+    path: Path
+    trained_on: int
+    kept_rows: np.ndarray
+
+
+def _updated_ivf(base: DenseBase | None, embeddings: np.ndarray, count: int):
+    """(the previous IVF index with the dropped rows removed, the kept ones renumbered and the new ones
+    added, the count it was trained on), or None where it cannot be kept: no IVF before, another
+    dimension, or a corpus that has halved or doubled since its training."""
+    import faiss
+
+    if base is None or not base.path.exists() or not base.trained_on or not 0.5 <= count / base.trained_on <= 2:
+        return None
+    index = faiss.read_index(str(base.path))
+    if not isinstance(index, faiss.IndexIVF) or index.d != embeddings.shape[1]:
+        return None
+    keep = np.zeros(index.ntotal, dtype=bool)
+    keep[base.kept_rows] = True
+    gone = np.flatnonzero(~keep).astype(np.int64)
+    if len(gone):
+        index.remove_ids(faiss.IDSelectorBatch(len(gone), faiss.swig_ptr(gone)))
+    new_row = (np.cumsum(keep) - 1).astype(np.int64)
+    lists = index.invlists
+    for list_no in range(index.nlist):
+        size = lists.list_size(list_no)
+        if not size:
+            continue
+        ids = faiss.rev_swig_ptr(lists.get_ids(list_no), size).copy()
+        moved = new_row[ids]
+        if not np.array_equal(ids, moved):
+            codes = faiss.rev_swig_ptr(lists.get_codes(list_no), size * lists.code_size).copy()
+            lists.update_entries(list_no, 0, size, faiss.swig_ptr(moved), faiss.swig_ptr(codes))
+    if len(embeddings) > index.ntotal:
+        index.add(np.ascontiguousarray(embeddings[index.ntotal:]))
+    return index, base.trained_on
+
+
 def write_index(
     index_dir: Path,
     documents: list[Document],
@@ -182,11 +263,17 @@ def write_index(
     hnsw_threshold: int,
     tokenizer,
     item_df_by_doc: dict[str, list] | None = None,
+    clause_tokens: list[list[str] | None] | None = None,
+    dense_base: DenseBase | None = None,
+    written: dict[str, list[str]] | None = None,
 ) -> Path:
     """Write a complete index version and swap it in atomically; return its folder.
 
-    `item_df_by_doc` holds item token counts already known for some documents (counted with the
-    same user dictionary); the items of every other document are tokenised here.
+    `item_df_by_doc` holds item token counts already known for some documents, and `clause_tokens`
+    the BM25 tokens already known for some clauses (None for the others), both as `tokenizer` would
+    make them; everything else is tokenised here. `dense_base` is the previous version's IVF index, kept
+    (trained once) for an update while the corpus stays within half to twice the size it was trained on.
+    `written` holds, by file name, the JSON lines of the leading records as the previous version has them.
     """
     import bm25s
     import faiss
@@ -197,16 +284,22 @@ def write_index(
     tmp = versions_root / f".tmp-{version}"
     tmp.mkdir()
     try:
-        _write_jsonl(tmp / "documents.jsonl", [asdict(d) for d in documents])
-        _write_jsonl(tmp / "items.jsonl", [i.to_dict() for i in items])
-        _write_jsonl(tmp / "clauses.jsonl", [c.to_dict() for c in clauses])
+        written = written or {}
+        _write_jsonl(tmp / "documents.jsonl", documents, asdict, written.get("documents.jsonl", ()))
+        _write_jsonl(tmp / "items.jsonl", items, Item.to_dict, written.get("items.jsonl", ()))
+        _write_jsonl(tmp / "clauses.jsonl", clauses, Clause.to_dict, written.get("clauses.jsonl", ()))
         (tmp / "user_words.txt").write_text("\n".join(user_words), encoding="utf-8")
         embeddings = np.ascontiguousarray(embeddings, dtype=np.float32)
         np.save(tmp / "embeddings.npy", embeddings, allow_pickle=False)
         dim = int(embeddings.shape[1]) if embeddings.ndim == 2 and embeddings.shape[0] else 0
         dense_type = "flat"
+        trained_on = None
         if dim:
-            if len(clauses) > hnsw_threshold:
+            reused = _updated_ivf(dense_base, embeddings, len(clauses)) if len(clauses) > hnsw_threshold else None
+            if reused is not None:
+                dense, trained_on = reused
+                dense_type = "ivf"
+            elif len(clauses) > hnsw_threshold:
                 # IVF, not HNSW: at 206k clauses IVF (nprobe 16) had recall@10 0.93 against HNSW's
                 # 0.24, and built in 25 s (docs/performance.md). Vectors in float16: the same recall@10
                 # (0.941 at nprobe 16, 206k clauses), half the file a long-running server maps (155 MB)
@@ -217,16 +310,20 @@ def write_index(
                 sample = embeddings[np.random.default_rng(0).choice(len(embeddings), min(len(embeddings), 64 * nlist), replace=False)]
                 dense.train(sample)
                 dense.nprobe = 16
-                dense_type = "ivf"
+                dense.add(embeddings)
+                dense_type, trained_on = "ivf", len(clauses)
             else:
                 dense = faiss.IndexFlatIP(dim)
-            dense.add(embeddings)
+                dense.add(embeddings)
             faiss.write_index(dense, str(tmp / "dense.faiss"))
         by_id = {i.item_id: i for i in items}
-        corpus_tokens = [tokenizer(bm25_text(c, by_id)) for c in clauses]
+        known_tokens = clause_tokens or [None] * len(clauses)
+        corpus_tokens = [known if known is not None else tokenizer(bm25_text(c, by_id))
+                         for c, known in zip(clauses, known_tokens, strict=True)]
         retriever = bm25s.BM25()
         retriever.index(corpus_tokens or [["∅"]], show_progress=False)
         retriever.save(str(tmp / "bm25"), show_progress=False)
+        _write_clause_tokens(tmp, corpus_tokens)
         _write_item_df(tmp, items, tokenizer, item_df_by_doc or {})
         manifest = {
             "format_version": FORMAT_VERSION,
@@ -235,6 +332,7 @@ def write_index(
             "model": model_name,
             "dimension": dim,
             "dense": dense_type,
+            "dense_trained_on": trained_on,
             "counts": {"documents": len(documents), "items": len(items), "clauses": len(clauses)},
             "corpus_checksum": corpus_checksum(documents),
             "documents": {d.doc_id: d.checksum for d in documents},
@@ -269,7 +367,7 @@ def _write_item_df(folder: Path, items: list[Item], tokenizer, known: dict[str, 
         rows.append({"doc_id": doc_id, "n_items": n, "df": df})
         for token, count in df.items():
             total[token] = total.get(token, 0) + count
-    _write_jsonl(folder / "item_df_by_doc.jsonl", rows)
+    _write_jsonl(folder / "item_df_by_doc.jsonl", rows, dict)
     (folder / "item_df.json").write_text(json.dumps({"n_items": len(items), "df": total}, ensure_ascii=False),
                                          encoding="utf-8")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from corpus.normalize import normalize
 
@@ -20,9 +20,15 @@ class ChineseTokenizer:
 
         jieba.setLogLevel(logging.WARNING)
         self._jieba = jieba.Tokenizer()
-        self.user_words = tuple(sorted({w for w in (normalize(x) for x in user_words) if len(w) >= 2}))
+        self.user_words = tuple(sorted(dictionary_words(user_words)))
+        self._jieba.check_initialized()
+        base_total = self._jieba.total
         for word in self.user_words:
             self._jieba.add_word(word, freq=2000)
+        # jieba weighs every word of a cut by log(total): left to grow with the user words, one more unit
+        # name could cut any text differently. Kept at the dictionary's own total, a word changes only
+        # the texts that contain it, so that an update re-tokenises only those (index.store)
+        self._jieba.total = base_total
 
     def is_word(self, token: str) -> bool:
         """A dictionary word (or a code like PM10), not a fragment the HMM cut out of unknown text."""
@@ -43,6 +49,21 @@ class ChineseTokenizer:
             if token and _KEEP.search(token) and token not in _STOP:
                 tokens.append(token)
         return tokens
+
+
+def dictionary_words(words: Iterable[str]) -> frozenset[str]:
+    """The user words as the tokenizer adds them to jieba's dictionary (normalised, two characters or more)."""
+    return frozenset(w for w in (normalize(x) for x in words) if len(w) >= 2)
+
+
+def words_finder(words: Iterable[str]) -> Callable[[str], bool]:
+    """A test of whether any of the (normalised) dictionary `words` occurs in a text as the tokenizer sees
+    it (normalised, lower case): only then can adding or removing them change the text's tokens."""
+    alternatives = sorted({w.lower() for w in words}, key=len, reverse=True)
+    if not alternatives:
+        return lambda text: False
+    pattern = re.compile("|".join(map(re.escape, alternatives)))
+    return lambda text: pattern.search(normalize(text).lower()) is not None
 
 
 def user_words_from_items(items: Iterable) -> set[str]:

@@ -222,6 +222,13 @@ class PolicyQA:
         self.load()
         return True
 
+    def _up_to_date(self) -> None:
+        """Before a write: the current version loaded, whether this process or another one wrote it."""
+        if self._state is None:
+            self.load()
+        else:
+            self.refresh()
+
     def _remove_partial_writes(self) -> None:
         """At startup: the temp folders of writes killed midway, unless a live writer holds the lock."""
         lock_path = self.config.data_dir / ".write.lock"
@@ -336,8 +343,9 @@ class PolicyQA:
         with self._writing():
             self._keep_originals([parsed], {doc_id: (data, name)})
             if self.has_index():
+                self._up_to_date()
                 update_index(self.config.index_dir, self.embedder, add=[parsed],
-                             hnsw_threshold=self.config.hnsw_threshold)
+                             hnsw_threshold=self.config.hnsw_threshold, loaded=self.index)
             else:  # an empty home: the index begins with this document
                 build_index(self.config.index_dir, [parsed], self.embedder, self.config.hnsw_threshold, progress=False)
             self.load()
@@ -351,7 +359,7 @@ class PolicyQA:
         disk of old versions first, so that it can go through on a full disk; an add on a full disk is
         retried once after freeing them, then StorageFull."""
         with self._writing():
-            self.load()  # another process may have changed the index
+            self._up_to_date()
             present = {d.doc_id: d for d in self.index.documents}
             counts = self.items_per_document()
             replaced = {p.document.doc_id: {"title": present[p.document.doc_id].title,
@@ -367,7 +375,7 @@ class PolicyQA:
                 try:
                     self._keep_originals(add, files or {})
                     update_index(self.config.index_dir, self.embedder, add=add, delete=sorted(deleted),
-                                 hnsw_threshold=self.config.hnsw_threshold)
+                                 hnsw_threshold=self.config.hnsw_threshold, loaded=self.index)
                     break
                 except StorageFull:
                     # the originals of documents that did not go in: on a full disk, space a delete needs
@@ -382,10 +390,11 @@ class PolicyQA:
     def delete(self, doc_id: str) -> bool:
         validate_doc_id(doc_id)
         with self._writing():
-            self.load()  # another process may have changed the index
+            self._up_to_date()
             if doc_id not in {d.doc_id for d in self.index.documents}:
                 return False
-            update_index(self.config.index_dir, self.embedder, delete=[doc_id], hnsw_threshold=self.config.hnsw_threshold)
+            update_index(self.config.index_dir, self.embedder, delete=[doc_id], hnsw_threshold=self.config.hnsw_threshold,
+                         loaded=self.index)
             self.load()
             self._drop_unused_originals()
         return True

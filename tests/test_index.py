@@ -157,3 +157,102 @@ def test_approximate_index_above_the_threshold(tmp_path, doc004):
     hits = index.search("农村公路新改建", mode="dense", top_k=5)
     # the approximate index finds the exact nearest clause
     assert hits[0].clause.clause_id == index.clauses[int(np.argmax(exact))].clause_id
+
+
+def _same_tokens_as_a_fresh_build(updated: Path, parsed, tmp_path: Path) -> None:
+    """The update's tokens, item token counts and BM25 arrays are those of a build from scratch of the
+    same documents in the same order."""
+    import bm25s
+
+    from index.store import read_clause_tokens, read_item_df, read_item_df_by_doc, resolve_index
+
+    fresh = build_index(tmp_path / "fresh" / "index", parsed, HashEmbedder(32), progress=False)
+    updated = resolve_index(updated)
+    for records in ("documents.jsonl", "items.jsonl", "clauses.jsonl"):  # copied lines, serialised ones
+        assert (updated / records).read_text(encoding="utf-8") == (fresh / records).read_text(encoding="utf-8")
+    assert read_clause_tokens(updated) == read_clause_tokens(fresh)
+    assert read_item_df(updated) == read_item_df(fresh)
+    assert read_item_df_by_doc(updated) == read_item_df_by_doc(fresh)
+    a, b = (bm25s.BM25.load(str(f / "bm25")) for f in (updated, fresh))
+    assert a.vocab_dict == b.vocab_dict
+    for key in b.scores:
+        np.testing.assert_array_equal(np.asarray(a.scores[key]), np.asarray(b.scores[key]))
+
+
+class TestUpdateCostsWhatTheDocumentCosts:
+    """An update re-tokenises the new document and the clauses that contain a dictionary word it brings
+    or takes away, and nothing else — and the result is the fresh build's, token for token."""
+
+    def test_add_replace_delete_equal_a_fresh_build(self, tmp_path, monkeypatch):
+        from corpus import parse_file
+        from tests.conftest import genre_path
+
+        liaoning = parse_file(genre_path("ncp_liaoning_zxqy_2020.txt"))
+        xiangtan = parse_file(genre_path("ncp_xiangtan_zxqy_2020.txt"))
+        # its unit 省中小企业公共服务平台 is a new dictionary word that occurs in one of 辽宁's clauses
+        platform = small_doc("丙", "1．建成企业服务专区。（责任单位：省中小企业公共服务平台）")
+        assert "省中小企业公共服务平台" in platform.items[0].units
+        folder = tmp_path / "index"
+        emb = HashEmbedder(32)
+        build_index(folder, [liaoning, xiangtan], emb, progress=False)
+
+        calls = []
+        original = ChineseTokenizer.__call__
+        monkeypatch.setattr(ChineseTokenizer, "__call__", lambda self, text: calls.append(text) or original(self, text))
+        update_index(folder, emb, add=[platform])
+        monkeypatch.undo()
+        texts = {t for t in calls}
+        # 湘潭 names no such word: none of its text was tokenised again
+        assert not any(i.norm[:30] in t for i in xiangtan.items for t in texts)
+        # of 辽宁, the one clause with the word (BM25), and its items' counts (kept per document)
+        assert sum("8890热线" in t for t in texts) >= 1
+        bm25_calls = len(calls) - len(platform.items) - len(liaoning.items)
+        assert len(platform.clauses) < bm25_calls <= len(platform.clauses) + 5 < len(liaoning.clauses)
+        _same_tokens_as_a_fresh_build(folder, [liaoning, xiangtan, platform], tmp_path / "a")
+
+        update_index(folder, emb, add=[liaoning])  # a replacement goes to the end
+        _same_tokens_as_a_fresh_build(folder, [xiangtan, platform, liaoning], tmp_path / "b")
+        update_index(folder, emb, delete=["丙"])  # the word goes away again
+        _same_tokens_as_a_fresh_build(folder, [xiangtan, liaoning], tmp_path / "c")
+
+
+def test_a_dictionary_word_changes_only_the_texts_that_contain_it(doc000, doc004):
+    texts = [c.text for c in doc000.clauses + doc004.clauses]
+    # thousands of unit names, as a big corpus brings: none occurs in these texts
+    many = [f"{a}{b}{c}{d}{e}" for a in "甲乙丙丁戊己庚辛壬癸" for b in "子丑寅卯辰巳午未申酉戌亥" for c in "金木水火土风雷"
+            for d in "一二三四五六七八九十" for e in "局委办"]
+    plain, crowded = ChineseTokenizer([]), ChineseTokenizer(many)
+    assert len(crowded.user_words) > 25_000
+    assert [plain(t) for t in texts] == [crowded(t) for t in texts]
+    assert [plain.words(t) for t in texts] == [crowded.words(t) for t in texts]
+
+
+def test_an_update_keeps_the_trained_ivf_and_finds_every_clause(tmp_path, doc004):
+    """Above the size threshold an update keeps the IVF's training: it removes the dropped rows,
+    renumbers the kept ones and adds the new, and every clause is still found as itself."""
+    import faiss
+
+    from index.store import resolve_index
+
+    emb = HashEmbedder(32)
+    folder = tmp_path / "index"
+    extra = small_doc("乙", "1．新建道路20公里。（责任单位：市交通局）\n2．建成公园10个。（责任单位：市建设局）")
+    build_index(folder, [extra, doc004], emb, hnsw_threshold=50, progress=False)
+
+    def centroids(path: Path) -> np.ndarray:
+        ivf = faiss.read_index(str(resolve_index(path) / "dense.faiss"))
+        return ivf.quantizer.reconstruct_n(0, ivf.nlist)
+
+    trained = centroids(folder)
+    # 乙's rows come first: deleting it moves every 004 row; the replacement goes to the end
+    update_index(folder, emb, add=[small_doc("乙", "1．新建道路30公里。（责任单位：市交通局）")], hnsw_threshold=50)
+    update_index(folder, emb, add=[small_doc("丙", "1．新增学位500个。（责任单位：市教育局）")], hnsw_threshold=50)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["dense"] == "ivf" and manifest["dense_trained_on"] == len(doc004.clauses) + len(extra.clauses)
+    np.testing.assert_array_equal(centroids(folder), trained)  # not trained again
+    index = HybridIndex.load(folder, emb)
+    assert index.dense.ntotal == len(index.clauses)
+    index.dense.nprobe = index.dense.nlist  # exact, to test the numbering and not the approximation
+    _, rows = index.dense.search(np.ascontiguousarray(index.embeddings, dtype=np.float32), 1)
+    for row, found in enumerate(rows[:, 0]):
+        assert found == row or np.allclose(index.embeddings[found], index.embeddings[row], atol=1e-3), row

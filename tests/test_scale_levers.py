@@ -217,10 +217,16 @@ def test_item_counts_are_stored_and_kept_current_by_updates(tmp_path, monkeypatc
                                                "2．新增学位800个。（责任单位：市教育局）")])
     assert set(tokenised) == {"甲"}
     assert_counts_current(folder, emb)
-    # a new unit changes the user dictionary, so every document is counted again
+    # a new unit changes the user dictionary, but only for the texts that contain it: no other
+    # document names 市能源局
     tokenised.clear()
     update_index(folder, emb, add=[small_doc("丙", "1．建设充电桩100个。（责任单位：市能源局）")])
-    assert set(tokenised) == {"甲", "乙", "丙"}
+    assert set(tokenised) == {"丙"}
+    assert_counts_current(folder, emb)
+    # 己's unit is written in 甲's heading (甲市人民政府办公室关于印发…): 甲 is counted again, 乙 and 丙 are not
+    tokenised.clear()
+    update_index(folder, emb, add=[small_doc("己", "1．督办落实。（责任单位：甲市人民政府办公室）")])
+    assert set(tokenised) == {"己", "甲"}
     assert_counts_current(folder, emb)
     update_index(folder, emb, delete=["乙"])
     assert_counts_current(folder, emb)

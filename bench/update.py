@@ -66,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--doc", type=Path, default=ROOT / "tests" / "data" / "genre" / "ncp_suining_zxwqy_2020.txt",
                     help="the real document added, replaced and deleted")
     ap.add_argument("--reuse", action="store_true", help="reuse the big index of an earlier run")
+    ap.add_argument("--service", action="store_true",
+                    help="write through a loaded PolicyQA (as a server does: its loaded records are reused, "
+                    "and the new version is loaded after each write), not through update_index alone")
     args = ap.parse_args(argv)
 
     from corpus import parse_file
@@ -88,17 +91,27 @@ def main(argv: list[str] | None = None) -> int:
     doc = parse_file(args.doc)
     changed = dataclasses.replace(doc.items[0], text=doc.items[0].text + "（修订）")
     replaced = dataclasses.replace(doc, items=(changed, *doc.items[1:]))
+    service = None
+    if args.service:
+        from qa.service import PolicyQA
+
+        t0 = time.perf_counter()
+        service = PolicyQA(config.with_overrides(data_dir=work), embedder).load()
+        print(f"service loaded in {time.perf_counter() - t0:.1f} s")
     counts = _counting_tokenizer()
     rows = []
-    for label, kwargs in (("add", {"add": [doc]}), ("replace", {"add": [replaced]}),
-                          ("delete", {"delete": [doc.document.doc_id]})):
+    for label, add, delete in (("add", [doc], []), ("replace", [replaced], []), ("delete", [], [doc.document.doc_id])):
         note_load(label)
         counts["texts"] = 0
         t0 = time.perf_counter()
-        update_index(index_dir, embedder, hnsw_threshold=config.hnsw_threshold, **kwargs)
+        if service is not None:
+            service.apply(add, delete)
+        else:
+            update_index(index_dir, embedder, add=add, delete=delete, hnsw_threshold=config.hnsw_threshold)
         rows.append([label, f"{time.perf_counter() - t0:.1f}", f"{counts['texts']:,}"])
-    table(f"update of a {len(doc.items)}-item document ({args.doc.name}), {manifest['counts']['items']:,} items",
-          ["step", "seconds", "texts tokenised"], rows)
+    how = "PolicyQA.apply, the new version loaded" if service is not None else "index.hybrid.update_index"
+    table(f"update of a {len(doc.items)}-item document ({args.doc.name}), {manifest['counts']['items']:,} items, "
+          f"through {how}", ["step", "seconds", "texts tokenised"], rows)
     print(f"process RSS: {rss_mb()}")
     return 0
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.scoring import Prediction
+from qa.ranking import Evidence, rank
 
 System = Callable[[str], Prediction]
 
@@ -65,7 +66,7 @@ def retrieval_only(index, mode: str) -> System:
 
     def ask(question: str) -> Prediction:
         started = time.perf_counter()
-        hits = index.search(question, top_k=30, mode=mode)
+        hits = rank(index, question, top_k=30, mode=mode)
         latency = (time.perf_counter() - started) * 1000
         if not hits:
             return Prediction(False, "", (), latency_ms=latency)
@@ -165,7 +166,7 @@ def search_mode(service, mode: str, limit: int = 10) -> SearchSystem:
         index = service.index
         _forget_query_vectors(index)
         q = understand(query, _lexicon(service))
-        hits = index.search(q.topic or query, top_k=limit * 3, mode=mode, boost_phrases=q.phrases or (query,))
+        hits = rank(index, q.topic or query, top_k=limit * 3, mode=mode, evidence=Evidence(q.phrases or (query,)))
         return _item_ids(hits, limit), mode != "bm25"
 
     return search
@@ -182,10 +183,10 @@ def search_lexical_first(service, min_items: int, limit: int = 10, fill: bool = 
         _forget_query_vectors(index)
         q = understand(query, _lexicon(service))
         topic, phrases = q.topic or query, q.phrases or (query,)
-        lexical = _item_ids(index.search(topic, top_k=limit * 3, mode="bm25", boost_phrases=phrases), limit)
+        lexical = _item_ids(rank(index, topic, top_k=limit * 3, mode="bm25", evidence=Evidence(phrases)), limit)
         if len(lexical) >= min_items:
             return lexical, False
-        hybrid = _item_ids(index.search(topic, top_k=limit * 3, mode="hybrid", boost_phrases=phrases), limit)
+        hybrid = _item_ids(rank(index, topic, top_k=limit * 3, mode="hybrid", evidence=Evidence(phrases)), limit)
         if not fill:
             return hybrid, True
         return (lexical + [i for i in hybrid if i not in lexical])[:limit], True
@@ -233,12 +234,12 @@ def search_literal_first(service, min_items: int = 1, limit: int = 10) -> Search
         _forget_query_vectors(index)
         q = understand(query, _lexicon(service))
         topic, phrases = q.topic or query, q.phrases or (query,)
-        hits = index.search(topic, top_k=limit * 3, mode="bm25", boost_phrases=phrases)
+        hits = rank(index, topic, top_k=limit * 3, mode="bm25", evidence=Evidence(phrases))
         lexical = _item_ids(hits, limit)
         literal = literally_in(query, hits)
         if literal and len(lexical) >= min_items:
             return lexical, False
-        hybrid = _item_ids(index.search(topic, top_k=limit * 3, mode="hybrid", boost_phrases=phrases), limit)
+        hybrid = _item_ids(rank(index, topic, top_k=limit * 3, mode="hybrid", evidence=Evidence(phrases)), limit)
         if not literal:
             return hybrid, True
         return (lexical + [i for i in hybrid if i not in lexical])[:limit], True

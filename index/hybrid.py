@@ -13,7 +13,6 @@ import numpy as np
 from corpus.aliases import AliasTable, load_aliases, names_unit, same_level_variants
 from corpus.model import Clause, Document, Item, ParsedDocument
 from corpus.normalize import normalize
-from index.fusion import reciprocal_rank_fusion
 from index.store import (
     DenseBase,
     IndexError_,
@@ -59,6 +58,19 @@ class Hit:
     dense_rank: int | None = None
 
 
+@dataclass(frozen=True)
+class Candidates:
+    """What each retrieval channel found: rows best first, and their scores (None: channel not asked)."""
+
+    keyword: list[int] | None
+    keyword_scores: np.ndarray | None  # BM25 score of every clause
+    dense: list[int] | None
+    dense_scores: dict[int, float] | None
+
+    def rankings(self) -> list[list[int]]:
+        return [r for r in (self.keyword, self.dense) if r is not None]
+
+
 @dataclass
 class HybridIndex:
     """A loaded index: records, BM25, dense vectors. Search is read-only and thread-safe."""
@@ -74,7 +86,6 @@ class HybridIndex:
     tokenizer: ChineseTokenizer
     embedder: object | None
     aliases: AliasTable = field(default_factory=load_aliases)
-    rrf_k: int = 60
     query_cache: dict = field(default_factory=dict)  # query text → vector; officials ask alike
     item_names: dict = field(default_factory=dict)  # item id → (normalised section path, row name), filled as met
     item_df: tuple[int, dict[str, int]] | None = None  # stored item token counts (None: an older index)
@@ -84,7 +95,7 @@ class HybridIndex:
         self._tables = _ClauseTables.build(self.clauses, self.items)
 
     @classmethod
-    def load(cls, index_dir: Path, embedder=None, rrf_k: int = 60, aliases: AliasTable | None = None) -> HybridIndex:
+    def load(cls, index_dir: Path, embedder=None, aliases: AliasTable | None = None) -> HybridIndex:
         """Load memory-mapped; refuse an index built by a different model than `embedder`."""
         import bm25s
         import faiss
@@ -118,7 +129,6 @@ class HybridIndex:
             tokenizer=ChineseTokenizer(w for w in words if w),
             embedder=embedder,
             aliases=aliases or load_aliases(),
-            rrf_k=rrf_k,
             item_df=read_item_df(folder),
         )
 
@@ -214,26 +224,14 @@ class HybridIndex:
         top = np.argsort(-scores)[:candidates]
         return {int(rows[i]): float(scores[i]) for i in top}
 
-    def search(
-        self,
-        query: str,
-        filters: Filters | None = None,
-        top_k: int = 10,
-        mode: str = "hybrid",
-        boost_phrases: Sequence[str] = (),
-        boost_units: Sequence[str] = (),
-        boost_officials: Sequence[str] = (),
-        candidates: int = 100,
-        target_bonus: float = 0.0,
-        kind_bonus: dict | None = None,
-    ) -> list[Hit]:
-        """Ranked clauses for a query. `mode` is hybrid, bm25 or dense.
-
-        `target_bonus` favours clauses that state a quantitative target (for target questions).
-        """
+    def candidates(self, query: str, filters: Filters | None = None, mode: str = "hybrid",
+                   candidates: int = 100) -> Candidates:
+        """The clauses each channel retrieves for a query under the filters, best first: BM25 (rows
+        with a positive score, ties by row) and dense (ties by row). `mode` is hybrid, bm25 or dense.
+        How to fuse and re-rank them is the caller's (qa.ranking)."""
         mask = self.mask(filters)
         bm25 = self.bm25_scores(query) if mode in ("hybrid", "bm25") else None
-        rankings: list[list[int]] = []
+        keyword: list[int] | None = None
         if bm25 is not None:
             scored = np.where(mask, bm25, 0) if mask is not None else bm25
             if len(scored) > candidates:
@@ -241,68 +239,15 @@ class HybridIndex:
                 order = top[np.lexsort((top, -scored[top]))]  # by score, ties by row: deterministic
             else:
                 order = np.lexsort((np.arange(len(scored)), -scored))
-            rankings.append([int(i) for i in order if scored[i] > 0])
-        dense: dict[int, float] = {}
+            keyword = [int(i) for i in order if scored[i] > 0]
+        dense: dict[int, float] | None = None
+        dense_order: list[int] | None = None
         if mode in ("hybrid", "dense"):
             dense = self.dense_scores(query, candidates, mask)
-            rankings.append([i for i, _ in sorted(dense.items(), key=lambda kv: (-kv[1], kv[0]))])
-        boosts = self._boosts(set().union(*map(set, rankings)) if rankings else set(), boost_phrases,
-                              boost_units, boost_officials, target_bonus, kind_bonus)
-        fused = reciprocal_rank_fusion(rankings, k=self.rrf_k, boosts=boosts)
-        ranks = [{doc: r for r, doc in enumerate(rk, start=1)} for rk in rankings]
-        hits = []
-        for row, score in fused[:top_k]:
-            clause = self.clauses[row]
-            hits.append(
-                Hit(
-                    clause=clause,
-                    item=self.items[clause.item_id],
-                    score=score,
-                    bm25_score=float(bm25[row]) if bm25 is not None else 0.0,
-                    dense_score=dense.get(row, 0.0),
-                    bm25_rank=ranks[0].get(row) if bm25 is not None else None,
-                    dense_rank=ranks[-1].get(row) if mode in ("hybrid", "dense") else None,
-                )
-            )
-        return hits
+            dense_order = [i for i, _ in sorted(dense.items(), key=lambda kv: (-kv[1], kv[0]))]
+        return Candidates(keyword, bm25, dense_order, dense)
 
-    def _boosts(
-        self, rows: set[int], phrases, units, officials, target_bonus: float = 0.0, kind_bonus: dict | None = None
-    ) -> dict[int, float]:
-        """Boosts for candidates: the longest stretch of a question phrase found in the clause (or its
-        item, or its section title), a table row named exactly, a named unit or official, a target."""
-        boosts: dict[int, float] = {}
-        phrase_norms = [normalize(p) for p in phrases if len(normalize(p)) >= 3]
-        unit_variants = [self.unit_variants(u) for u in units]
-        for row in rows:
-            clause = self.clauses[row]
-            item = self.items[clause.item_id]
-            b = 0.0
-            section_norm, name = self._names(item) if phrase_norms else ("", "")
-            for p in phrase_norms:
-                in_clause = longest_common_run(p, clause.norm)
-                in_item = longest_common_run(p, item.norm) if in_clause < len(p) else in_clause
-                if max(in_clause, in_item) >= 4:
-                    b += 0.002 * min(in_clause, 10) + 0.001 * min(max(in_item - in_clause, 0), 10)
-                in_section = longest_common_run(p, section_norm)
-                if in_section >= 4:
-                    b += 0.001 * min(in_section, 10)
-                if len(name) >= 4 and name in p:
-                    b += 0.015  # the question names this table row exactly
-            for variants in unit_variants:
-                if any(names_unit(v, u) for u in clause.units for v in variants):
-                    b += 0.01
-            if officials and set(officials) & set(clause.lead_officials):
-                b += 0.01
-            if target_bonus and clause.targets:
-                b += target_bonus
-            if kind_bonus and clause.kind in kind_bonus:
-                b += kind_bonus[clause.kind]
-            if b:
-                boosts[row] = b
-        return boosts
-
-    def _names(self, item: Item) -> tuple[str, str]:
+    def row_names(self, item: Item) -> tuple[str, str]:
         """An item's normalised section path and table-row name, computed the first time it is a candidate."""
         names = self.item_names.get(item.item_id)
         if names is None:
@@ -383,19 +328,6 @@ class _ClauseTables:
         for key in keys:
             out[table[key]] = True
         return out
-
-
-def longest_common_run(a: str, b: str) -> int:
-    """Length of the longest substring of `a` (a short phrase) that occurs in `b`."""
-    best = 0
-    n = len(a)
-    for i in range(n):
-        # only try lengths that would beat the best so far
-        length = best + 1
-        while i + length <= n and a[i : i + length] in b:
-            best = length
-            length += 1
-    return best
 
 
 def _progress(done: int, total: int, started: float) -> None:

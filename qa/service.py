@@ -37,6 +37,7 @@ from qa.answer import (
     unsupported_words,
 )
 from qa.followup import Turn, standalone
+from qa.ranking import Evidence, RankingWeights, rank
 from qa.scope import DocumentNames, described_scope, document_year
 from qa.tasks import due_answer, due_question
 from qa.understand import Lexicon, document_places, understand
@@ -202,13 +203,14 @@ def _return_freed_memory() -> None:
 class PolicyQA:
     """One loaded index plus the embedder; readers never see a half-built index."""
 
-    def __init__(self, config: Config, embedder=None) -> None:
+    def __init__(self, config: Config, embedder=None, weights: RankingWeights | None = None) -> None:
         self.config = config
         self.embedder = embedder
         self._write_lock = threading.Lock()
         self._load_lock = threading.Lock()
         self._state: tuple[HybridIndex, Lexicon, dict, dict] | None = None
         self.aliases = load_aliases()
+        self.weights = weights or RankingWeights(rrf_k=config.rrf_k)  # qa.ranking: what each piece of evidence adds
 
     # ----- lifecycle -----------------------------------------------------------------------
     def load(self) -> PolicyQA:
@@ -216,7 +218,7 @@ class PolicyQA:
         if not replacing:
             self._remove_partial_writes()
         with self._load_lock:
-            index = HybridIndex.load(self.config.index_dir, self.embedder, self.config.rrf_k, self.aliases)
+            index = HybridIndex.load(self.config.index_dir, self.embedder, self.aliases)
             self._install(index)
         if replacing:
             _return_freed_memory()
@@ -486,21 +488,18 @@ class PolicyQA:
         return compose(q, hits, docs, same_text.get(hits[0].item.norm, ()), index.unit_variants,
                        index.tokenizer), q.phrases
 
-    @staticmethod
-    def _retrieve(index: HybridIndex, q, filters: Filters | None, top_k: int) -> list[Hit]:
+    def _retrieve(self, index: HybridIndex, q, filters: Filters | None, top_k: int) -> list[Hit]:
         topic = q.topic
         if any(w in q.topic for w in TOTAL_WORDS):  # a total is printed as 合计, 总计 or 共计
             topic += " " + " ".join(w for w in TOTAL_WORDS if w not in q.topic)
-        return index.search(
-            topic,
-            filters=filters,
-            top_k=top_k,
-            boost_phrases=q.phrases,
-            boost_units=() if q.premise else q.units,  # a premise's unit must not pull the answer to itself
-            boost_officials=q.officials,
-            target_bonus=0.008 if q.intent in ("target", "investment") else 0.0,
-            kind_bonus={"project": 0.006} if q.intent == "investment" else None,  # project rows carry investment
+        evidence = Evidence(
+            phrases=q.phrases,
+            units=() if q.premise else q.units,  # a premise's unit must not pull the answer to itself
+            officials=q.officials,
+            wants_target=q.intent in ("target", "investment"),
+            wants_project=q.intent == "investment",  # project rows carry investment
         )
+        return rank(index, topic, filters, top_k, evidence=evidence, weights=self.weights)
 
     def _best_supported(self, q, hits: list[Hit], lexicon, index: HybridIndex, spans: tuple[str, ...] = ()) -> tuple[int, float]:
         """Among the top five, the hit whose text supports the question best (by a clear margin).
@@ -563,9 +562,10 @@ class PolicyQA:
         index, lexicon, _, _ = self._state  # one snapshot for the whole request
         q = understand(query, lexicon)
         topic, phrases = q.topic or query, q.phrases or (query,)
-        hits = index.search(topic, filters=filters, top_k=limit * 3, mode="bm25", boost_phrases=phrases)
+        evidence = Evidence(phrases=phrases)
+        hits = rank(index, topic, filters, limit * 3, "bm25", evidence, self.weights)
         if not literally_in(query, hits):
-            hits = index.search(topic, filters=filters, top_k=limit * 3, mode="hybrid", boost_phrases=phrases)
+            hits = rank(index, topic, filters, limit * 3, "hybrid", evidence, self.weights)
         docs = {d.doc_id: d for d in index.documents}
         terms = [t for t in index.tokenizer(query) if len(t) >= 2] or [query]
         pattern = re.compile("|".join(re.escape(t) for t in sorted(set(terms), key=len, reverse=True)), re.I)

@@ -13,10 +13,11 @@ import pytest
 
 from corpus import parse_text
 from index.embedding_model import HashEmbedder
-from index.fusion import reciprocal_rank_fusion
 from index.hybrid import Filters, HybridIndex, build_index, update_index
 from index.store import IndexError_
 from index.tokenize import ChineseTokenizer
+from qa.fusion import reciprocal_rank_fusion
+from qa.ranking import rank
 
 
 class CountingEmbedder(HashEmbedder):
@@ -66,12 +67,12 @@ class TestTokenizer:
 class TestRetrieval:
     def test_bm25_exact_phrase(self, built):
         index = HybridIndex.load(built[0], built[1])
-        hits = index.search("杭衢铁路建德至衢州段", mode="bm25", top_k=3)
+        hits = rank(index, "杭衢铁路建德至衢州段", mode="bm25", top_k=3)
         assert "杭衢铁路建德至衢州段" in hits[0].clause.text
 
     def test_unit_filter_is_alias_aware(self, built):
         index = HybridIndex.load(built[0], built[1])
-        hits = index.search("规划", filters=Filters(units=("省发改委",)), top_k=20)
+        hits = rank(index, "规划", filters=Filters(units=("省发改委",)), top_k=20)
         assert hits and all(any("省发展改革委" in u for u in h.clause.units) for h in hits)
 
     def test_official_filter(self, built):
@@ -81,9 +82,33 @@ class TestRetrieval:
 
     def test_hybrid_is_deterministic(self, built):
         index = HybridIndex.load(built[0], built[1])
-        a = [(h.clause.clause_id, h.score) for h in index.search("5G基站建设", top_k=10)]
-        b = [(h.clause.clause_id, h.score) for h in index.search("5G基站建设", top_k=10)]
+        a = [(h.clause.clause_id, h.score) for h in rank(index, "5G基站建设", top_k=10)]
+        # a second index over the same folder (fresh tables, caches and tokenizer) ranks the same
+        again = HybridIndex.load(built[0], built[1])
+        b = [(h.clause.clause_id, h.score) for h in rank(again, "5G基站建设", top_k=10)]
         assert a == b
+
+
+class TestRanking:
+    """qa ranks what the index retrieves: the channels' candidates, fused, boosted by named weights."""
+
+    def test_the_index_returns_candidates_per_channel(self, built):
+        index = HybridIndex.load(built[0], built[1])
+        found = index.candidates("农村公路新改建", mode="bm25")
+        assert found.dense is None and found.keyword
+        assert "农村公路" in index.clauses[found.keyword[0]].norm
+        both = index.candidates("农村公路新改建")
+        assert both.dense and both.keyword == found.keyword
+
+    def test_a_named_weight_changes_the_ranking(self, built):
+        from qa.ranking import Evidence, RankingWeights
+
+        index = HybridIndex.load(built[0], built[1])
+        evidence = Evidence(units=("省体育局",))
+        plain = rank(index, "全民健身", top_k=10, evidence=evidence, weights=RankingWeights(unit=0.0))
+        assert "省体育局" not in plain[1].clause.units
+        favoured = rank(index, "全民健身", top_k=10, evidence=evidence, weights=RankingWeights(unit=1.0))
+        assert all("省体育局" in h.clause.units for h in favoured[:2])
 
 
 class TestPersistence:
@@ -154,7 +179,7 @@ def test_approximate_index_above_the_threshold(tmp_path, doc004):
     assert manifest["dense"] == "ivf"
     index = HybridIndex.load(folder, emb)
     exact = np.asarray(index.embeddings) @ emb.embed_queries(["农村公路新改建"])[0]
-    hits = index.search("农村公路新改建", mode="dense", top_k=5)
+    hits = rank(index, "农村公路新改建", mode="dense", top_k=5)
     # the approximate index finds the exact nearest clause
     assert hits[0].clause.clause_id == index.clauses[int(np.argmax(exact))].clause_id
 

@@ -437,8 +437,8 @@ CHILD = textwrap.dedent(
 
     write_jsonl, swap = store._write_jsonl, store._swap_symlink
 
-    def slow_write(path, rows):  # a slow disk: the .tmp-* folder stays half-written for a while
-        write_jsonl(path, rows)
+    def slow_write(path, *args):  # a slow disk: the .tmp-* folder stays half-written for a while
+        write_jsonl(path, *args)
         time.sleep(0.5)
 
     def late_swap(link, target):

@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         embed_s = time.perf_counter() - t0
         pre = PrecomputedEmbedder(embedder, {dense_text(c): v for c, v in zip(clauses, vectors, strict=True)})
         t0 = time.perf_counter()
-        build_index(config.index_dir, parsed, pre, hnsw_threshold=config.hnsw_threshold, progress=False)
+        build_index(config.index_dir, parsed, pre, ivf_threshold=config.ivf_threshold, progress=False)
         write_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         PolicyQA(config, embedder).load()

@@ -14,7 +14,7 @@
    clause's source clause plus deterministic Gaussian noise, scaled so that the mean cosine to the
    source equals the one measured on the real sample (a text identical to its source keeps the
    source's vector). The tables say which was used. Query embeddings are always the real model's.
-3. Build: index.hybrid.build_index with the library's size threshold (Config.hnsw_threshold: IVF above it).
+3. Build: index.hybrid.build_index with the library's size threshold (Config.ivf_threshold: IVF above it).
 4. A fresh process loads the index with the real model and measures load time, RSS, /ask and
    /search latency in process (new questions and repeated ones), and the saved dense index's
    recall@10 against exact search (IndexFlatIP) on >= 200 real query embeddings. Then a real `policyqa serve` on 127.0.0.1 gives the server's
@@ -408,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--http-seconds", type=float, default=30.0, help="bound of the HTTP pass (seconds)")
     ap.add_argument("--threads", type=int, help="embedding threads (POLICYQA_EMBED_THREADS) here, in the measuring "
                     "process and in the server; default: the library's (1 when serving)")
-    ap.add_argument("--hnsw-threshold", type=int, help="override Config.hnsw_threshold (for small trial runs)")
+    ap.add_argument("--ivf-threshold", type=int, help="override Config.ivf_threshold (for small trial runs)")
     ap.add_argument("--reuse", action="store_true",
                     help="measure the index already built in the work folder, if it is in the current format "
                     "(skips synthesis, embeddings and build)")
@@ -439,8 +439,8 @@ def main(argv: list[str] | None = None) -> int:
     print(engine_line())
     work = bench_dir() / f"scale-{args.items}"
     config = load_config().with_overrides(data_dir=work, model_dir=model_dir())
-    if args.hnsw_threshold is not None:
-        config = config.with_overrides(hnsw_threshold=args.hnsw_threshold)
+    if args.ivf_threshold is not None:
+        config = config.with_overrides(ivf_threshold=args.ivf_threshold)
     report: list[str] = []
 
     reused = bool(args.reuse) and (config.index_dir / "item_df.json").exists()
@@ -526,7 +526,7 @@ def main(argv: list[str] | None = None) -> int:
         note_load("building the index (build_index)")
         embedder = PrecomputedEmbedder(real, table_vecs)
         t0 = time.perf_counter()
-        build_index(config.index_dir, docs, embedder, hnsw_threshold=config.hnsw_threshold, progress=False)
+        build_index(config.index_dir, docs, embedder, ivf_threshold=config.ivf_threshold, progress=False)
         build_s = time.perf_counter() - t0
         manifest = json.loads((config.index_dir / "manifest.json").read_text(encoding="utf-8"))
         size_mb = sum(f.stat().st_size for f in config.index_dir.resolve().rglob("*") if f.is_file()) / 2**20

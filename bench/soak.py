@@ -82,12 +82,10 @@ def rss_mb(pid: int) -> dict[str, float]:
 
 
 def percentile(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * p / 100
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+    """numpy's (linear) percentile, as bench.common.pct computes it; NaN for no values."""
+    import numpy as np
+
+    return float(np.percentile(values, p)) if values else float("nan")
 
 
 def make_requests(n: int, seed: int, mix: tuple[float, float, float]) -> list[tuple[str, str, dict]]:
@@ -220,7 +218,7 @@ def summarise(results: list[dict]) -> dict:
         by.setdefault(r["endpoint"], []).append(r["ms"])
     by["all"] = [r["ms"] for r in results]
     return {
-        name: {"n": len(v), "p50": percentile(v, 50), "p90": percentile(v, 90), "p99": percentile(v, 99),
+        name: {"n": len(v), "p50": percentile(v, 50), "p90": percentile(v, 90), "p95": percentile(v, 95), "p99": percentile(v, 99),
                "max": max(v) if v else float("nan")}
         for name, v in by.items()
     }
@@ -341,9 +339,9 @@ def report(f: dict) -> str:
     ]
     for kind, n in f["error_kinds"].items():
         lines.append(f"    {n} × {kind}")
-    lines += ["", "| endpoint | n | p50 ms | p90 ms | p99 ms | max ms |", "|---|---:|---:|---:|---:|---:|"]
+    lines += ["", "| endpoint | n | p50 ms | p90 ms | p95 ms | p99 ms | max ms |", "|---|---:|---:|---:|---:|---:|---:|"]
     for name, s in f["latency_ms"].items():
-        lines.append(f"| {name} | {s['n']:.0f} | {s['p50']} | {s['p90']} | {s['p99']} | {s['max']} |")
+        lines.append(f"| {name} | {s['n']:.0f} | {s['p50']} | {s['p90']} | {s['p95']} | {s['p99']} | {s['max']} |")
     lines += [
         "",
         f"  server RSS: {f['rss_started_mb']} MB started, {f['rss_before_mb']} MB after warm-up, "

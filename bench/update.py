@@ -54,7 +54,7 @@ def build_big(work: Path, items: int, seed: int, embedder) -> Path:
 
     t0 = time.perf_counter()
     folder = write_index(work / "index", documents, all_items, clauses, vectors, embedder.name, words,
-                         load_config().hnsw_threshold, ChineseTokenizer(words))
+                         load_config().ivf_threshold, ChineseTokenizer(words))
     print(f"built {len(all_items):,} items, {len(clauses):,} clauses in {time.perf_counter() - t0:.1f} s")
     return folder
 
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         if service is not None:
             service.apply(add, delete)
         else:
-            update_index(index_dir, embedder, add=add, delete=delete, hnsw_threshold=config.hnsw_threshold)
+            update_index(index_dir, embedder, add=add, delete=delete, ivf_threshold=config.ivf_threshold)
         rows.append([label, f"{time.perf_counter() - t0:.1f}", f"{counts['texts']:,}"])
     how = "PolicyQA.apply, the new version loaded" if service is not None else "index.hybrid.update_index"
     table(f"update of a {len(doc.items)}-item document ({args.doc.name}), {manifest['counts']['items']:,} items, "

@@ -41,7 +41,7 @@ class Config:
     watch_seconds: float = 2.0  # how often a server looks for an index version another process wrote
     max_question_chars: int = 500
     rrf_k: int = 60
-    hnsw_threshold: int = 50_000  # above this many clauses the dense index is approximate
+    ivf_threshold: int = 50_000  # above this many clauses the dense index is IVF (approximate), below it exact
     answer_threshold: float = 0.5  # calibrated on eval/gold/dev.jsonl: python -m eval.calibrate (eval/README.md)
     embedder: str = "auto"  # "onnx" (ONNX Runtime, no torch), "torch" (sentence-transformers), "auto": onnx if exported
     embed_threads: int | None = None  # None: 1 when serving (steady latency on 2 cores), one per core when building

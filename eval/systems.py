@@ -137,7 +137,7 @@ SearchSystem = Callable[[str], "tuple[list[str], bool]"]  # query → (ranked it
 
 def _lexicon(service):
     # the service's own lexicon, the one PolicyQA.search reads: a search strategy sees what /search sees
-    return service._state[1]
+    return service.snapshot.lexicon
 
 
 def _item_ids(hits, limit: int) -> list[str]:

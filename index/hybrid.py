@@ -364,16 +364,16 @@ def build_index(
     index_dir: Path,
     parsed: list[ParsedDocument],
     embedder,
-    hnsw_threshold: int = 50_000,
+    ivf_threshold: int = 50_000,
     progress: bool = True,
 ) -> Path:
     """Build an index from parsed documents, from scratch."""
     documents, items, clauses = parsed_records(parsed)
     embeddings = embed_clauses(embedder, clauses, progress=progress)
-    return _write(index_dir, documents, items, clauses, embeddings, embedder, hnsw_threshold)
+    return _write(index_dir, documents, items, clauses, embeddings, embedder, ivf_threshold)
 
 
-def _write(index_dir, documents, items, clauses, embeddings, embedder, hnsw_threshold,
+def _write(index_dir, documents, items, clauses, embeddings, embedder, ivf_threshold,
            previous: Path | None = None, changed: frozenset[str] = frozenset(),
            previous_tokens: list[list[str] | None] | None = None, dense_base: DenseBase | None = None,
            written: dict[str, list[str]] | None = None) -> Path:
@@ -400,7 +400,7 @@ def _write(index_dir, documents, items, clauses, embeddings, embedder, hnsw_thre
             by_id = {i.item_id: i for i in items}
             tokens = [t if t is not None and not (moved and found(bm25_text(c, by_id))) else None
                       for c, t in zip(clauses, previous_tokens, strict=True)]
-    return write_index(index_dir, documents, items, clauses, embeddings, model, words, hnsw_threshold, tokenizer,
+    return write_index(index_dir, documents, items, clauses, embeddings, model, words, ivf_threshold, tokenizer,
                        item_df_by_doc=known, clause_tokens=tokens, dense_base=dense_base, written=written)
 
 
@@ -409,7 +409,7 @@ def update_index(
     embedder,
     add: Sequence[ParsedDocument] = (),
     delete: Sequence[str] = (),
-    hnsw_threshold: int = 50_000,
+    ivf_threshold: int = 50_000,
     fail_after_embedding: Callable[[], None] | None = None,
     loaded: HybridIndex | None = None,
 ) -> Path:
@@ -447,7 +447,7 @@ def update_index(
         [clauses[i] for i in keep_rows] + new_clauses,
         vectors,
         embedder,
-        hnsw_threshold,
+        ivf_threshold,
         previous=folder,
         changed=frozenset(drop),
         previous_tokens=None if stored_tokens is None else [stored_tokens[i] for i in keep_rows] + [None] * len(new_clauses),

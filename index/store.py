@@ -260,7 +260,7 @@ def write_index(
     embeddings: np.ndarray,
     model_name: str,
     user_words: list[str],
-    hnsw_threshold: int,
+    ivf_threshold: int,
     tokenizer,
     item_df_by_doc: dict[str, list] | None = None,
     clause_tokens: list[list[str] | None] | None = None,
@@ -295,11 +295,11 @@ def write_index(
         dense_type = "flat"
         trained_on = None
         if dim:
-            reused = _updated_ivf(dense_base, embeddings, len(clauses)) if len(clauses) > hnsw_threshold else None
+            reused = _updated_ivf(dense_base, embeddings, len(clauses)) if len(clauses) > ivf_threshold else None
             if reused is not None:
                 dense, trained_on = reused
                 dense_type = "ivf"
-            elif len(clauses) > hnsw_threshold:
+            elif len(clauses) > ivf_threshold:
                 # IVF, not HNSW: at 206k clauses IVF (nprobe 16) had recall@10 0.93 against HNSW's
                 # 0.24, and built in 25 s (docs/performance.md). Vectors in float16: the same recall@10
                 # (0.941 at nprobe 16, 206k clauses), half the file a long-running server maps (155 MB)

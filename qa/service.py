@@ -190,6 +190,16 @@ class SearchResult:
     targets: tuple[Target, ...]
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """What a request reads, swapped in as one reference: the index and what is derived from it."""
+
+    index: HybridIndex
+    lexicon: Lexicon  # units, aliases, officials, token counts, known places and years
+    same_text: dict[str, tuple[Item, ...]]  # item text → the items with that text (twin copies)
+    names: DocumentNames  # how each document can be named in a question
+
+
 def _return_freed_memory() -> None:
     """Give the heap the replaced version freed back to the system. glibc keeps freed blocks in its
     arenas, and a long-running server that reloads after every write grew by a quarter over five
@@ -208,7 +218,7 @@ class PolicyQA:
         self.embedder = embedder
         self._write_lock = threading.Lock()
         self._load_lock = threading.Lock()
-        self._state: tuple[HybridIndex, Lexicon, dict, dict] | None = None
+        self._state: Snapshot | None = None
         self.aliases = load_aliases()
         self.weights = weights or RankingWeights(rrf_k=config.rrf_k)  # qa.ranking: what each piece of evidence adds
 
@@ -294,13 +304,20 @@ class PolicyQA:
                 annexes[(item.doc_id, item.section[0])] = item.annex
         names = DocumentNames(list(index.documents), parts, annexes, {d: "\n".join(t) for d, t in texts.items()})
         # one reference swap: a reader sees the old state or the new one, never a mix
-        self._state = (index, lexicon, same_text, names)
+        self._state = Snapshot(index, lexicon, same_text, names)
 
     @property
     def index(self) -> HybridIndex:
         if self._state is None:
             raise IndexError_("the index is not loaded")
-        return self._state[0]
+        return self._state.index
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The loaded version and what is derived from it, as one request sees it."""
+        if self._state is None:
+            raise IndexError_("the index is not loaded")
+        return self._state
 
     @property
     def ready(self) -> bool:
@@ -344,7 +361,7 @@ class PolicyQA:
         parsed = [parse_file(p) for p in paths]
         with self._writing():
             self._keep_originals(parsed, {d.document.doc_id: (p.read_bytes(), p.name) for d, p in zip(parsed, paths, strict=True)})
-            folder = build_index(self.config.index_dir, parsed, self.embedder, self.config.hnsw_threshold, progress)
+            folder = build_index(self.config.index_dir, parsed, self.embedder, self.config.ivf_threshold, progress)
             self.load()
             self._drop_unused_originals()
         return folder
@@ -361,9 +378,9 @@ class PolicyQA:
             if self.has_index():
                 self._up_to_date()
                 update_index(self.config.index_dir, self.embedder, add=[parsed],
-                             hnsw_threshold=self.config.hnsw_threshold, loaded=self.index)
+                             ivf_threshold=self.config.ivf_threshold, loaded=self.index)
             else:  # an empty home: the index begins with this document
-                build_index(self.config.index_dir, [parsed], self.embedder, self.config.hnsw_threshold, progress=False)
+                build_index(self.config.index_dir, [parsed], self.embedder, self.config.ivf_threshold, progress=False)
             self.load()
             self._drop_unused_originals()
         return parsed
@@ -391,7 +408,7 @@ class PolicyQA:
                 try:
                     self._keep_originals(add, files or {})
                     update_index(self.config.index_dir, self.embedder, add=add, delete=sorted(deleted),
-                                 hnsw_threshold=self.config.hnsw_threshold, loaded=self.index)
+                                 ivf_threshold=self.config.ivf_threshold, loaded=self.index)
                     break
                 except StorageFull:
                     # the originals of documents that did not go in: on a full disk, space a delete needs
@@ -409,7 +426,7 @@ class PolicyQA:
             self._up_to_date()
             if doc_id not in {d.doc_id for d in self.index.documents}:
                 return False
-            update_index(self.config.index_dir, self.embedder, delete=[doc_id], hnsw_threshold=self.config.hnsw_threshold,
+            update_index(self.config.index_dir, self.embedder, delete=[doc_id], ivf_threshold=self.config.ivf_threshold,
                          loaded=self.index)
             self.load()
             self._drop_unused_originals()
@@ -429,7 +446,7 @@ class PolicyQA:
         lets a follow-up ("那它的完成时限呢？") lean on the previous question; the answer's `question`
         is then the question as it was understood."""
         if history:
-            lexicon = self._state[1] if self._state is not None else None
+            lexicon = self._state.lexicon if self._state is not None else None
             asked = standalone(question, history, lambda q: self.ask(q, top_k, filters),
                                lambda q: understand(q, lexicon).topic.replace(" ", "") if lexicon else "")
             if asked != question:
@@ -441,7 +458,8 @@ class PolicyQA:
     def _ask(self, question: str, top_k: int, filters: Filters | None) -> tuple[Answer, tuple[str, ...]]:
         if self._state is None:
             raise IndexError_("the index is not loaded")
-        index, lexicon, same_text, names = self._state
+        state = self._state  # one snapshot for the whole request
+        index, lexicon, same_text, names = state.index, state.lexicon, state.same_text, state.names
         docs = {d.doc_id: d for d in index.documents}
         asked, spans = question, ()
         if filters is None:
@@ -505,7 +523,7 @@ class PolicyQA:
         """Among the top five, the hit whose text supports the question best (by a clear margin).
         The words that named the document (`spans`) are not asked of the item."""
         ignore = self._not_asked(q, spans, index)
-        spoken = self._state[3].spoken
+        spoken = self._state.names.spoken
         supports = [coverage(q, h, lexicon, index.tokenizer, ignore, spoken.get(h.item.doc_id, "")) for h in hits[:5]]
         best = max(range(len(supports)), key=lambda i: (supports[i] > supports[0] + 0.15, supports[i], -i))
         return best, supports[best]
@@ -513,7 +531,7 @@ class PolicyQA:
     def _why_unsupported(self, q, hit: Hit, index: HybridIndex, lexicon, spans, docs: dict) -> str:
         """A refusal in plain words: what the closest item lacks of the question, and where it is."""
         missing = unsupported_words(q, hit, lexicon, index.tokenizer, self._not_asked(q, spans, index),
-                                    self._state[3].spoken.get(hit.item.doc_id, ""))
+                                    self._state.names.spoken.get(hit.item.doc_id, ""))
         closest = f"最接近的条目{item_ref(hit.item, docs.get(hit.item.doc_id))}讲的是“{summary_of(hit.item.text, 30)}”"
         if missing:
             return f"文件中没有讲到“{'、'.join(missing[:3])}”的条目（{closest}）"
@@ -530,7 +548,7 @@ class PolicyQA:
         if states_figure(q, hits[0], index.tokenizer):
             return hits
         ignore = self._not_asked(q, spans, index)
-        spoken = self._state[3].spoken
+        spoken = self._state.names.spoken
         for k, hit in enumerate(hits[1:10], start=1):
             if coverage(q, hit, lexicon, index.tokenizer, ignore,
                         spoken.get(hit.item.doc_id, "")) < self.config.answer_threshold:
@@ -541,7 +559,7 @@ class PolicyQA:
 
     def support(self, question: str) -> tuple[float, Hit | None]:
         """The support score ask() compares with the threshold (for calibration)."""
-        index, lexicon, _, names = self._state
+        index, lexicon, names = self._state.index, self._state.lexicon, self._state.names
         filters, asked, spans = _documents_named(normalize(question), names)
         q = _without_phrases(understand(asked, lexicon), spans, index.tokenizer.words)
         hits = self._retrieve(index, q, filters, 5)
@@ -559,7 +577,7 @@ class PolicyQA:
         the thing) the hybrid ranking lets meaning find it. Measured on eval/gold/search.jsonl
         (eval/README.md): hybrid's MRR and first-hit rate, +17.6 points of precision@10.
         """
-        index, lexicon, _, _ = self._state  # one snapshot for the whole request
+        index, lexicon = self._state.index, self._state.lexicon  # one snapshot for the whole request
         q = understand(query, lexicon)
         topic, phrases = q.topic or query, q.phrases or (query,)
         evidence = Evidence(phrases=phrases)
@@ -601,6 +619,6 @@ class PolicyQA:
             for unit in item.units:
                 counts[unit] = counts.get(unit, 0) + 1
         return [
-            {"unit": u, "aliases": sorted(self._state[1].aliases.variants(u) - {u}), "items": n}
+            {"unit": u, "aliases": sorted(self._state.lexicon.aliases.variants(u) - {u}), "items": n}
             for u, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         ]

@@ -174,7 +174,7 @@ class TestIncremental:
 def test_approximate_index_above_the_threshold(tmp_path, doc004):
     emb = HashEmbedder(32)
     folder = tmp_path / "index"
-    build_index(folder, [doc004], emb, hnsw_threshold=50, progress=False)
+    build_index(folder, [doc004], emb, ivf_threshold=50, progress=False)
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["dense"] == "ivf"
     index = HybridIndex.load(folder, emb)
@@ -262,7 +262,7 @@ def test_an_update_keeps_the_trained_ivf_and_finds_every_clause(tmp_path, doc004
     emb = HashEmbedder(32)
     folder = tmp_path / "index"
     extra = small_doc("乙", "1．新建道路20公里。（责任单位：市交通局）\n2．建成公园10个。（责任单位：市建设局）")
-    build_index(folder, [extra, doc004], emb, hnsw_threshold=50, progress=False)
+    build_index(folder, [extra, doc004], emb, ivf_threshold=50, progress=False)
 
     def centroids(path: Path) -> np.ndarray:
         ivf = faiss.read_index(str(resolve_index(path) / "dense.faiss"))
@@ -270,8 +270,8 @@ def test_an_update_keeps_the_trained_ivf_and_finds_every_clause(tmp_path, doc004
 
     trained = centroids(folder)
     # 乙's rows come first: deleting it moves every 004 row; the replacement goes to the end
-    update_index(folder, emb, add=[small_doc("乙", "1．新建道路30公里。（责任单位：市交通局）")], hnsw_threshold=50)
-    update_index(folder, emb, add=[small_doc("丙", "1．新增学位500个。（责任单位：市教育局）")], hnsw_threshold=50)
+    update_index(folder, emb, add=[small_doc("乙", "1．新建道路30公里。（责任单位：市交通局）")], ivf_threshold=50)
+    update_index(folder, emb, add=[small_doc("丙", "1．新增学位500个。（责任单位：市教育局）")], ivf_threshold=50)
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["dense"] == "ivf" and manifest["dense_trained_on"] == len(doc004.clauses) + len(extra.clauses)
     np.testing.assert_array_equal(centroids(folder), trained)  # not trained again

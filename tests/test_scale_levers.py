@@ -153,7 +153,7 @@ def exact_top(index: HybridIndex, query: str, mask: np.ndarray, k: int) -> list[
 @pytest.mark.parametrize("threshold", [50_000, 50])  # flat; IVF
 def test_filtered_dense_search_matches_exact_scoring(tmp_path, doc000, doc004, threshold):
     emb = HashEmbedder(32)
-    build_index(tmp_path / "index", [doc000, doc004], emb, hnsw_threshold=threshold, progress=False)
+    build_index(tmp_path / "index", [doc000, doc004], emb, ivf_threshold=threshold, progress=False)
     index = HybridIndex.load(tmp_path / "index", emb)
     kind = json.loads((tmp_path / "index" / "manifest.json").read_text(encoding="utf-8"))["dense"]
     assert kind == ("flat" if threshold > 10_000 else "ivf")
@@ -260,7 +260,7 @@ def test_an_index_without_stored_counts_still_loads(tmp_path, doc004):
     (folder / "item_df_by_doc.jsonl").unlink()
     without = PolicyQA(config, emb).load()
     assert without.index.item_df is None
-    assert without._state[1] == with_counts._state[1]
+    assert without.snapshot.lexicon == with_counts.snapshot.lexicon
     assert without.ask(question) == expected
 
 

@@ -19,13 +19,14 @@ from corpus.flattened import FlattenedTables
 from corpus.layout import PlacedTable, split_layout
 from corpus.metadata import document_metadata
 from corpus.model import ParsedDocument, ParseWarning
-from corpus.normalize import is_page_number, strip_garbage
-from corpus.prose import build_tree, split_collapsed
+from corpus.normalize import is_page_number, normalize, strip_garbage
+from corpus.prose import Block, build_tree, split_collapsed
 from corpus.prose_items import ProseItems
 from corpus.read import DocumentError, read_path, read_string
 from corpus.report import parse_report
 from corpus.table_items import TableItems, structured_table
 from corpus.tables import parse_tables
+from corpus.targets import extract_targets
 
 
 def clean_lines(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
@@ -62,6 +63,25 @@ def _known_units(lines: list[tuple[int, str]], attributor: Attributor) -> set[st
     return units
 
 
+_GOAL_FORMULA = re.compile(r"(?:特制定|制定本|现提出|现就|现将)[^。]{0,30}(?:如下|方案|措施|意见|通知)[：:。]?\s*$")
+_GOAL_DATE = re.compile(r"(?:到|至|力争)\s*(?:19|20)\d\d\s*年")
+
+
+def goal_statement(preamble: list[tuple[int, str]]) -> tuple[int, str] | None:
+    """The preamble's last sentence group when it states the plan's aim with a date or a figure and
+    ends by announcing what follows ("为…，到2030年，…完成一批国家级零碳园区建设，特制定方案如下。")."""
+    if not preamble:
+        return None
+    no, text = preamble[-1]
+    start = max((m.start() for m in re.finditer(r"(?:^|(?<=[\s。：:]))为(?=[\u4e00-\u9fa5])", text)), default=0)
+    text = text[start:].strip()
+    if not _GOAL_FORMULA.search(text) or len(text) > 600:
+        return None
+    if not (_GOAL_DATE.search(text) or extract_targets(normalize(text))):
+        return None
+    return no, text
+
+
 def parse_document(doc: BlockDocument, doc_id: str, source: str = "", attributor: Attributor | None = None
                    ) -> ParsedDocument:
     """Parse a read document into items, clauses and warnings."""
@@ -82,6 +102,13 @@ def parse_document(doc: BlockDocument, doc_id: str, source: str = "", attributor
     rules = DocumentRules()
     seen: set[str] = set()
     prose = ProseItems(doc_id, attributor, rules, seen, warnings)
+    goal = goal_statement(tree.preamble)
+    if goal is not None:
+        # the sentence before the first heading that states the whole plan's aim ("到2030年，…完成一批…，
+        # 特制定方案如下"): an item of its own, cited by its document alone, as the closing provision is
+        no, text = goal
+        prose.emit(Block(level=1, number=0, marker="", head=text, line=no, paragraphs=doc.kind != "text"),
+                   text, "", (), 1, own_heading=True, closing=True)
     prose.walk(tree.root)
     rows = TableItems(doc_id, rules, seen, warnings, attributor.lexicon)
     # tab-separated rows of a text document (PDF extraction): wrapped rows and page breaks to mend

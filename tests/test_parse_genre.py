@@ -152,3 +152,25 @@ class TestDamagedScrape:
         items = parse_text(body, "t").items
         # item 2 states no one and ends without a sentence: "4." is its text, not a new item after a gap
         assert [i.item_no for i in items] == ["1", "2"]
+
+
+class TestGoalStatement:
+    """The sentence before the first heading that states the plan's aim is an item of its own."""
+
+    def test_an_aim_with_a_date_before_the_first_heading(self):
+        from corpus import parse_text
+
+        body = ("某市零碳园区建设工作方案\n为加快园区绿色低碳转型，到2030年，建成零碳园区10个，特制定方案如下。\n"
+                "一、重点任务\n1.开展园区碳排放核算。（责任单位：市发展改革委）\n")
+        items = parse_text(body, "t").items
+        goal = items[0]
+        assert (goal.item_no, goal.section, goal.deadline) == ("", (), "到2030年")
+        assert goal.targets and goal.targets[0].value == "10"
+        assert items[1].item_no == "1" and items[1].units == ("市发展改革委",)
+
+    def test_a_preamble_that_states_no_aim_is_no_item(self):
+        from corpus import parse_text
+
+        body = ("某市人民政府办公室关于印发重点工作分工方案的通知\n为做好今年各项工作，现将分工方案印发给你们，请认真贯彻执行。\n"
+                "一、重点任务\n1.开展园区碳排放核算。（责任单位：市发展改革委）\n")
+        assert [i.item_no for i in parse_text(body, "t").items] == ["1"]

@@ -67,7 +67,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=200 / 72, help="render scale (200 dpi by default)")
     parser.add_argument("--pages", type=int, default=None, help="only the first N pages of each seed")
+    parser.add_argument("--read-scale", type=float, default=None,
+                        help="render every scanned page at this scale for OCR (default: the reader's: the "
+                        "page image's own resolution, 200–300 dpi)")
     args = parser.parse_args(argv)
+    if args.read_scale is not None:
+        from corpus.readers import pdf as pdf_reader
+
+        pdf_reader.OCR_SCALE = args.read_scale
     total_pages = total_seconds = 0.0
     rows = []
     for path in bundled_sources():

@@ -250,3 +250,20 @@ class TestBlocks:
     def test_markdown_list_keeps_its_numbers(self):
         source = read_bytes("# 标题\n\n1. 第一项工作。\n2. 第二项工作。\n".encode())
         assert [b.text for b in source.blocks if isinstance(b, Paragraph)] == ["1.第一项工作。", "2.第二项工作。"]
+
+
+@pytest.mark.parametrize(("scanned_at", "read_at"), [(150, 200), (200, 200), (300, 300), (600, 300)])
+def test_a_scan_is_read_at_its_own_resolution_within_bounds(scanned_at, read_at):
+    """A 300-dpi scan read at 200 dpi lost half its items' fields (docs/formats.md): read at its own."""
+    import io
+
+    import pdfplumber
+    from PIL import Image
+
+    from corpus.readers.pdf import ocr_scale
+
+    page = Image.new("L", (int(8.27 * scanned_at), int(11.69 * scanned_at)), 255)  # an A4 page
+    buf = io.BytesIO()
+    page.save(buf, format="PDF", resolution=scanned_at)
+    with pdfplumber.open(io.BytesIO(buf.getvalue())) as pdf:
+        assert round(ocr_scale(pdf.pages[0]) * 72) == read_at

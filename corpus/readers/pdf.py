@@ -13,7 +13,11 @@ from corpus.blocks import Block, BlockDocument, Cell, DocumentMeta, Location, Pa
 from corpus.normalize import is_page_number, strip_garbage
 from corpus.readers.pages import assemble
 
-OCR_SCALE = 200 / 72  # 200 dpi: PP-OCR reads 10.5-point 仿宋 reliably from there
+# a scan is read at its own resolution within these bounds: PP-OCR reads 10.5-point 仿宋 reliably from
+# 200 dpi, and a 300-dpi scan read at 300 instead of 200 gave twice the items with every field right on
+# seed 000's first pages (docs/formats.md); above 300 costs time for nothing
+OCR_DPI = (200, 300)
+OCR_SCALE: float | None = None  # a fixed render scale instead (benchmarks)
 
 
 def resolve_merged(raw_rows: list[list[str | None]]) -> list[tuple[Cell, ...]]:
@@ -64,6 +68,20 @@ def _scanned(page) -> bool:
     return any((im["x1"] - im["x0"]) * (im["bottom"] - im["top"]) > 0.3 * area for im in page.images)
 
 
+def ocr_scale(page) -> float:
+    """The scale to render a scanned page at for OCR: its largest image's own resolution, kept within
+    OCR_DPI (a page image with no stated size is read at the lower bound)."""
+    if OCR_SCALE is not None:
+        return OCR_SCALE
+    low, high = OCR_DPI
+    image = max(page.images, key=lambda im: (im["x1"] - im["x0"]) * (im["bottom"] - im["top"]))
+    width_pt = image["x1"] - image["x0"]
+    pixels = (image.get("srcsize") or (0, 0))[0]
+    if width_pt <= 0 or not pixels:
+        return low / 72
+    return min(max(pixels / (width_pt / 72), low), high) / 72
+
+
 def read_pdf(data: bytes) -> BlockDocument:
     import pdfplumber
 
@@ -83,7 +101,7 @@ def read_pdf(data: bytes) -> BlockDocument:
             bar = progress(len(scanned), "OCR")
         for page_no, page in enumerate(pdf.pages, start=1):
             if page_no in scanned:
-                result = ocr_page(rendered[page_no - 1].render(scale=OCR_SCALE).to_pil(), page_no)
+                result = ocr_page(rendered[page_no - 1].render(scale=ocr_scale(page)).to_pil(), page_no)
                 ocr.append(result)
                 pages.append(list(result.blocks))
                 bar.update()

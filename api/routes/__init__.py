@@ -1,0 +1,1 @@
+"""The HTTP routes, one router per feature: asking and searching, the 台账, documents, the service itself."""

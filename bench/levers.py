@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(machine_line())
     note_load("loading the service")
-    from index.embedding_model import SentenceTransformerEmbedder
+    from index.embedding.torch_embedder import SentenceTransformerEmbedder
 
     service = load_service(embedder=SentenceTransformerEmbedder(model_dir()))
     emb = service.embedder

@@ -51,8 +51,9 @@ def load_embedder(config: Config, serving: bool = True):
     Threads: ``config.embed_threads``, else one when serving (a query must not wait for a second
     core that another process holds) and one per core when building (batches of passages).
     """
-    from index.embedding_model import SentenceTransformerEmbedder, verify_model
-    from index.onnx_embedder import OnnxEmbedder, has_onnx
+    from index.embedding.build import verify_model
+    from index.embedding.onnx_embedder import OnnxEmbedder, has_onnx
+    from index.embedding.torch_embedder import SentenceTransformerEmbedder
 
     model_dir = config.model_dir
     if not model_dir.exists() or (model_dir / "policyqa_model.json").exists():
@@ -86,7 +87,7 @@ def _build_model_apart(model_dir: Path) -> None:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from index.embedding_model import build_model
+    from index.embedding.build import build_model
 
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
         pool.submit(build_model, model_dir).result()

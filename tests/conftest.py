@@ -33,7 +33,7 @@ def genre_path(name: str, folder: str = "genre") -> Path:
 def model_dir() -> Path:
     """The built model in the configured folder (the user's cache): verified, or built once."""
     from corpus.config import load_config
-    from index.embedding_model import build_model
+    from index.embedding.build import build_model
 
     return build_model(load_config().model_dir)
 
@@ -65,8 +65,8 @@ def make_writable_service(real_config, tmp_path_factory):
     """
     import dataclasses
 
-    from index.embedding_model import HashEmbedder
     from qa.service import PolicyQA
+    from tests.support.fakes import HashEmbedder
 
     def make(api_key: str, max_upload_bytes: int = 200_000):
         config = dataclasses.replace(real_config, data_dir=tmp_path_factory.mktemp("w"), api_key=api_key,

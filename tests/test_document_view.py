@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from corpus import bundled_sources
 from corpus.config import Config
-from index.embedding_model import HashEmbedder
 from index.originals import Originals
 from qa.service import PolicyQA
+from tests.support.fakes import HashEmbedder
 
 KEY = "view-key-0123456789"
 H = {"X-API-Key": KEY}

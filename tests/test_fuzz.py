@@ -21,8 +21,8 @@ from api.app import create_app
 from corpus import DocumentError, parse_document, parse_text, read_bytes
 from corpus.config import Config
 from corpus.read import read_path
-from index.embedding_model import HashEmbedder
 from qa.service import PolicyQA
+from tests.support.fakes import HashEmbedder
 
 schemathesis = pytest.importorskip("schemathesis")
 

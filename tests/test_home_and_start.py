@@ -14,9 +14,9 @@ import pytest
 from api.app import create_app
 from api.cli import main as cli_main
 from corpus.config import Config, load_config
-from index.embedding_model import HashEmbedder
 from qa.service import PolicyQA
 from tests.servers import free_port
+from tests.support.fakes import HashEmbedder
 
 SMALL = Path(__file__).resolve().parent / "data" / "genre" / "ncp_xiangtan_zxqy_2020.txt"
 

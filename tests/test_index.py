@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 
 from corpus import parse_text
-from index.embedding_model import HashEmbedder
 from index.hybrid import Filters, HybridIndex, build_index, update_index
 from index.store import IndexError_
 from index.tokenize import ChineseTokenizer
 from qa.fusion import reciprocal_rank_fusion
 from qa.ranking import rank
+from tests.support.fakes import HashEmbedder
 
 
 class CountingEmbedder(HashEmbedder):

@@ -1,4 +1,4 @@
-"""Tests for index.onnx_embedder: the ONNX export must give the torch model's numbers and token ids."""
+"""Tests for index.embedding.onnx_embedder: the ONNX export must give the torch model's numbers and token ids."""
 
 from __future__ import annotations
 
@@ -17,12 +17,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tokenizers import Regex
 
-import index.onnx_embedder as onnx_embedder
+import index.embedding.onnx_embedder as onnx_embedder
 from corpus.config import Config, load_config
-from index.embedding_model import MANIFEST_NAME, Embedder, SentenceTransformerEmbedder
-from index.onnx_embedder import OnnxEmbedder, TokenTable, has_onnx
+from index.embedding.onnx_embedder import OnnxEmbedder, TokenTable, has_onnx
+from index.embedding.protocol import MANIFEST_NAME, Embedder
+from index.embedding.torch_embedder import SentenceTransformerEmbedder
+from index.embedding.unigram import CompactUnigram
 from index.store import IndexError_
-from index.unigram import CompactUnigram
 from qa.service import load_embedder
 
 ROOT = Path(__file__).resolve().parents[1]

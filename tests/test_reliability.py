@@ -34,9 +34,9 @@ import index.store as store
 import qa.service as service_module
 from api.app import create_app
 from corpus.config import Config, load_config
-from index.embedding_model import HashEmbedder
 from index.hybrid import Filters, HybridIndex, update_index
 from qa.service import PolicyQA
+from tests.support.fakes import HashEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL_CORPUS = ROOT / "tests" / "data" / "genre" / "ncp_xiangtan_zxqy_2020.txt"
@@ -423,7 +423,7 @@ CHILD = textwrap.dedent(
     from pathlib import Path
     import index.store as store
     from corpus.config import Config
-    from index.embedding_model import HashEmbedder
+    from tests.support.fakes import HashEmbedder
     from qa.service import PolicyQA
 
     data, stage, doc = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
@@ -711,7 +711,7 @@ class TestConcurrency:
             import sys, time
             from pathlib import Path
             from corpus.config import Config
-            from index.embedding_model import HashEmbedder
+            from tests.support.fakes import HashEmbedder
             from qa.service import PolicyQA
 
             data, doc_id, text, me, other = Path(sys.argv[1]), sys.argv[2], sys.argv[3], Path(sys.argv[4]), Path(sys.argv[5])

@@ -18,10 +18,10 @@ import pytest
 from corpus import parse_text
 from corpus.aliases import load_aliases, names_unit
 from corpus.model import Item
-from index.embedding_model import HashEmbedder
 from index.hybrid import Filters, HybridIndex, build_index, update_index
 from index.store import count_item_df, read_item_df, read_item_df_by_doc
 from qa.understand import _PLACE, _YEAR, Lexicon
+from tests.support.fakes import HashEmbedder
 
 # ----- the semantics before the levers, kept here as the reference ----------------------------------
 

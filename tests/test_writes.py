@@ -27,8 +27,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from corpus.config import Config
-from index.embedding_model import HashEmbedder
 from qa.service import PolicyQA
+from tests.support.fakes import HashEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL_CORPUS = ROOT / "tests" / "data" / "genre" / "ncp_xiangtan_zxqy_2020.txt"
@@ -99,7 +99,7 @@ SERVE = textwrap.dedent("""
     import uvicorn
     from api.app import create_app
     from corpus.config import Config
-    from index.embedding_model import HashEmbedder
+    from tests.support.fakes import HashEmbedder
     from qa.service import PolicyQA
     data, port, key = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
     svc = PolicyQA(Config(data_dir=data, model_dir=data.parent / "no-model", api_key=key), HashEmbedder(32)).load()
@@ -290,7 +290,7 @@ class TestOutsideIngest:
             import sys
             from pathlib import Path
             from corpus.config import Config
-            from index.embedding_model import HashEmbedder
+            from tests.support.fakes import HashEmbedder
             from qa.service import PolicyQA
             data = Path(sys.argv[1])
             svc = PolicyQA(Config(data_dir=data, model_dir=data.parent / "no-model"), HashEmbedder(32)).load()

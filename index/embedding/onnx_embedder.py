@@ -9,7 +9,7 @@
 
 The table lives outside the graph and is read row by row (``TokenTable``): a query touches a few
 dozen rows, so the serving process keeps ≈ 90 MB of weights resident instead of 470 MB, and it never
-imports torch; the tokenizer is read compactly (index/unigram.py). ``OnnxEmbedder`` agrees with
+imports torch; the tokenizer is read compactly (index/embedding/unigram.py). ``OnnxEmbedder`` agrees with
 ``SentenceTransformerEmbedder`` to cosine ≥ 0.9999
 (checked at export and by tests/test_onnx_embedder.py) and embeds a query about twice as fast on
 one core (docs/performance.md).
@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from index.embedder import (
+from index.embedding.protocol import (
     MANIFEST_NAME,
     PASSAGE_PREFIX,
     QUERY_PREFIX,
@@ -38,7 +38,7 @@ from index.embedder import (
     as_list,
     l2_normalise,
 )
-from index.unigram import CompactUnigram
+from index.embedding.unigram import CompactUnigram
 
 ENCODER_FILE = "onnx/encoder.onnx"
 WEIGHTS_FILE = "model.safetensors"
@@ -62,16 +62,12 @@ def export_onnx(model_dir: Path, probes: Sequence[str] = (), reference: Embedder
     """
     import torch
     from transformers import AutoModel
-    from transformers.utils import logging as hf_logging
+
+    from index.embedding.torch_embedder import quiet_hf_progress
 
     model_dir = Path(model_dir)
-    bars = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try:
+    with quiet_hf_progress():
         transformer = AutoModel.from_pretrained(str(model_dir), local_files_only=True).eval()
-    finally:
-        if bars:
-            hf_logging.enable_progress_bar()
 
     class _Encoder(torch.nn.Module):
         def __init__(self, inner: Any) -> None:
@@ -112,7 +108,9 @@ def check_export(model_dir: Path, probes: list[str], reference: Embedder) -> Non
     exported = OnnxEmbedder(model_dir, threads=1).embed_passages(probes)
     worst = float((expected * exported).sum(axis=1).min())
     if worst < EXPORT_TOLERANCE:
-        raise RuntimeError(f"the ONNX export differs from the torch model: cosine {worst:.6f} < {EXPORT_TOLERANCE}")
+        raise RuntimeError(
+            f"the ONNX export differs from the torch model: cosine {worst:.6f} < {EXPORT_TOLERANCE}"
+        )
 
 
 class TokenTable:
@@ -147,8 +145,9 @@ class TokenTable:
             raise IndexError(f"token id out of range 0..{self.shape[0] - 1}")
         rows = np.empty((len(unique), self.shape[1]), dtype=self.dtype)
         for i, token in enumerate(unique.tolist()):
-            rows[i] = np.frombuffer(os.pread(self._fd, self.row_bytes, self.offset + token * self.row_bytes),
-                                    dtype=self.dtype)
+            rows[i] = np.frombuffer(
+                os.pread(self._fd, self.row_bytes, self.offset + token * self.row_bytes), dtype=self.dtype
+            )
         return rows[inverse].astype(np.float32, copy=False).reshape(*np.shape(ids), self.shape[1])
 
 
@@ -189,7 +188,9 @@ class OnnxEmbedder(PrefixedEmbedder):
         self._lock = threading.Lock()
         self._loaded: tuple[Any, Callable[[list[str]], list[list[int]]], TokenTable, int] | None = None
         path = self.model_dir / MANIFEST_NAME
-        self._manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        self._manifest: dict[str, Any] = (
+            json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        )
 
     @property
     def name(self) -> str:
@@ -245,7 +246,9 @@ class OnnxEmbedder(PrefixedEmbedder):
             tokens[i, : len(row)] = row
             mask[i, : len(row)] = 1
         embeds = words.take(tokens)
-        (out,) = session.run(None, {"inputs_embeds": embeds.astype(np.float32, copy=False), "attention_mask": mask})
+        (out,) = session.run(
+            None, {"inputs_embeds": embeds.astype(np.float32, copy=False), "attention_mask": mask}
+        )
         return out
 
     def _embed(self, texts: Sequence[str], prefix: str) -> np.ndarray:

@@ -10,6 +10,7 @@ import numpy as np
 MANIFEST_NAME = "policyqa_model.json"  # written by build_model beside a model's files
 QUERY_PREFIX = "query: "
 PASSAGE_PREFIX = "passage: "
+PROMPTS = {"query": QUERY_PREFIX, "passage": PASSAGE_PREFIX}  # as sentence-transformers names them
 
 
 @runtime_checkable

@@ -4,7 +4,7 @@ HF ``tokenizers`` keeps the 250,002-piece Unigram vocabulary in a byte trie that
 resident memory per process, more than the ONNX encoder itself. A serving process tokenises one
 short question at a time, so a dictionary of pieces (≈ 35 MB) and the same Viterbi search in Python
 (≈ 0.1 ms per question) do the job. ``CompactUnigram.load`` accepts exactly the pipeline that
-``index.embedding_model`` writes (single-character replacements, space collapsing, Metaspace,
+``index.embedding.build`` writes (single-character replacements, space collapsing, Metaspace,
 isolation of characters no piece contains, Unigram, ``<s> … </s>``) and returns None for anything
 else, so a caller falls back to HF ``tokenizers``. tests/test_onnx_embedder.py checks the ids against
 HF's on the whole corpus and on generated text.
@@ -54,7 +54,12 @@ class CompactUnigram:
 
     @classmethod
     def _from_spec(cls, spec: dict[str, Any]) -> CompactUnigram | None:
-        model, norm, pre, post = spec["model"], spec["normalizer"], spec["pre_tokenizer"], spec["post_processor"]
+        model, norm, pre, post = (
+            spec["model"],
+            spec["normalizer"],
+            spec["pre_tokenizer"],
+            spec["post_processor"],
+        )
         if model.get("type") != "Unigram" or model.get("byte_fallback"):
             return None
         steps = norm["normalizers"] if norm and norm.get("type") == "Sequence" else None
@@ -70,8 +75,12 @@ class CompactUnigram:
             return None  # a chained map: one translate pass would differ from the step-by-step one
         parts = pre["pretokenizers"] if pre.get("type") == "Sequence" else [pre]
         meta = parts[0]
-        if (meta.get("type") != "Metaspace" or meta.get("prepend_scheme") != "always" or not meta.get("split")
-                or len(parts) > 2):
+        if (
+            meta.get("type") != "Metaspace"
+            or meta.get("prepend_scheme") != "always"
+            or not meta.get("split")
+            or len(parts) > 2
+        ):
             return None
         isolate = None
         if len(parts) == 2:
@@ -88,8 +97,16 @@ class CompactUnigram:
         vocab = model["vocab"]
         pieces = {piece: i for i, (piece, _) in enumerate(vocab)}  # a repeated piece: the last id, as HF
         scores = [float(score) for _, score in vocab]
-        return cls(pieces, scores, int(model["unk_id"]), int(bos), int(eos), char_map, isolate,
-                   meta.get("replacement", "\u2581"))
+        return cls(
+            pieces,
+            scores,
+            int(model["unk_id"]),
+            int(bos),
+            int(eos),
+            char_map,
+            isolate,
+            meta.get("replacement", "\u2581"),
+        )
 
     def encode(self, text: str) -> list[int]:
         """``<s>`` + the pieces of ``text`` + ``</s>``, special-looking text kept as text."""

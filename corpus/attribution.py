@@ -37,6 +37,13 @@ _CONNECTIVE = re.compile(r"^(?:同时|此外|另外|其中|对此|为此|首先|
 _LIST_JOINERS = ("、", "，", ",", "和", "及", "与", "以及")
 _NOT_A_PREDICATE = re.compile(r"^(?:的|之|是|为|、|，|。|；|）|\)|等|和|及|与|在内|以外|以及|方面|系统|领域|所属|下属|直属|管理的|主管的|认定|确定|同意|批准|审核|审批)")
 _DUTY = re.compile(r"(?:要|应|须|必须|务必|负责|牵头|会同|联合|共同|统筹|组织|指导|配合)")
+# "等有关部门", "等部门", "等": the end of a list of named units
+_ETC = re.compile(r"等(?:有关|相关|其他|其他有关)?(?:部门|单位|机构)?(?=[\u4e00-\u9fa5，,])")
+# "2019年3月底前，国家卫生健康委推行…": the time comes first, the actor after the comma
+_TIME_OPENER = re.compile(r"^(?:\d{4}年(?:\d{1,2}月)?|\d{1,2}月)(?:底|末|中旬|上旬|下旬|\d{1,2}日)?"
+                          r"(?:前|以前|之前|起|开始|内)?[，,]")
+# "；适用范围：…" after a role's units: another field, not more units
+_OTHER_LABEL = re.compile(r"[；;，,](?=[\u4e00-\u9fa5]{2,8}[：:])")
 _LEAD_PREDICATE = re.compile(r"^(?:按职责|共同|分别)?(?:负责)?牵头|[，,](?:负责)?牵头(?!单位|部门)|负责牵头")
 
 
@@ -99,7 +106,7 @@ class Attributor:
                     roles.extend(parsed[0])
             for i, m in enumerate(labels):
                 end = labels[i + 1].start() if i + 1 < len(labels) else len(half)
-                value = half[m.end(): end].strip("，,；;。 ")
+                value = _OTHER_LABEL.split(half[m.end(): end], maxsplit=1)[0].strip("，,；;。 ")
                 role = self.vocab.label_role(m.group(1))
                 if role == "official":
                     officials.extend(n for n in _NAME_SPLIT.split(value) if n)
@@ -240,7 +247,7 @@ class Attributor:
         later clause ("为…，A应…"); a caller that has a stated attribution passes False, since such a
         clause names who acts on one step ("…，各级政府要积极筹措资金"), not who owns the task."""
         s = re.sub(r"\s+", "", to_halfwidth(sentence))
-        s = _CONNECTIVE.sub("", s)
+        s = _TIME_OPENER.sub("", _CONNECTIVE.sub("", s))
         by = self._by_lead(s)
         if by is not None:
             return by
@@ -249,7 +256,7 @@ class Attributor:
             if units:
                 roles = [("lead", list(context)), ("cooperating", units)]
                 return self._build(roles, [], None, sentence, False, False)
-        units, end = self._units_at(s, 0)
+        units, end = self._units_at(s, 1 if s.startswith("请") else 0)  # "请财政部…": a duty handed to X
         if units:
             predicate = s[end:]
             if not predicate or _NOT_A_PREDICATE.match(predicate):
@@ -298,8 +305,9 @@ class Attributor:
             elif ch in _OPENERS.values():
                 depth = max(0, depth - 1)
             elif ch in "，," and depth == 0:
-                units, end = self._units_at(s, pos + 1)
-                if units and _DUTY.match(s[end:]):
+                asked = s.startswith("请", pos + 1)  # "…，请科技部等部门在2月底前完成": handed to them
+                units, end = self._units_at(s, pos + 1 + asked)
+                if units and (_DUTY.match(s[end:]) or (asked and not _NOT_A_PREDICATE.match(s[end:]))):
                     return units, s[end:]
         return [], ""
 
@@ -338,6 +346,10 @@ class Attributor:
                 break
             units.append(s[pos:end])
             pos = end
+            etc = _ETC.match(s, pos)
+            if etc:  # "财政部等有关部门要…": the named units, then the rest of the predicate
+                pos = etc.end()
+                break
             joiner = next((j for j in _LIST_JOINERS if s.startswith(j, pos)), None)
             if joiner and self.lexicon.unit_ends(s, pos + len(joiner)):
                 pos += len(joiner)
@@ -368,12 +380,14 @@ def _boundary(s: str, end: int) -> bool:
     if end >= len(s):
         return True
     nxt = s[end]
-    return nxt in "、，,。；;（(" or s.startswith(("和", "及", "与", "以及", "会同", "要", "应", "须", "将", "负责", "牵头",
+    return nxt in "、，,。；;（(" or _ETC.match(s, end) is not None or s.startswith(("和", "及", "与", "以及", "会同", "要", "应", "须", "将", "负责", "牵头",
                                                  "于", "在", "对", "按", "根据", "联合", "共同", "统筹", "组织", "指导",
                                                  "配合", "参与", "协助", "制定", "推动", "推进", "加快", "加强", "开展",
                                                  "落实", "做好", "建立", "完善", "支持", "引导", "研究", "发布", "会商",
                                                  "抓好", "督促", "定期", "每年", "积极", "进一步", "切实", "要求",
-                                                 "编制", "出台", "实施", "启动", "印发", "牵头", "分别", "依法"), end)
+                                                 "编制", "出台", "实施", "启动", "印发", "牵头", "分别", "依法",
+                                                 "推行", "提出", "明确", "健全", "监督", "督导", "协调", "探索",
+                                                 "鼓励", "修订", "发挥", "主动", "尽快", "及时", "全面"), end)
 
 
 def _split_with(units_text: str) -> tuple[str, str]:

@@ -1,7 +1,8 @@
 """Clause-level chunks: the sentences of an item, each carrying the metadata that applies to it.
 
 A sentence whose subject is a unit ("市发展改革委和市市场监管局负责组织…") is that unit's, even inside a
-group attributed to others; a clause group's own attribution (十方面民生实事, a State Council measure with
+group attributed to others, unless it names some of the group's units and says there are more ("X、Y等
+部门要…"): then the group's whole list is the sentence's; a clause group's own attribution (十方面民生实事, a State Council measure with
 two "（X负责）") covers the sentences before it; the item's fields cover the rest.
 """
 
@@ -95,6 +96,11 @@ def split_clauses(item: Item, groups: list[Group] | None = None, attributor: Att
             if subject is not None and subject.units is not None:
                 units, leads = subject.units.units, subject.units.lead_units
                 carried = subject if att is None else None
+                if (att is not None and att.units is not None and set(units) <= set(att.units.units)
+                        and units[-1] + "等" in re.sub(r"\s+", "", sentence)):
+                    # "X、Y等部门要…（X、Y、Z负责）": the sentence names some owners and says there are
+                    # more (等); the bracket names them all. "X和Y负责…" names its own, closed list.
+                    units, leads = base_units, base_leads
             else:
                 units, leads = base_units, base_leads
             deadline = stated_deadline(normalize(sentence)) or base_deadline

@@ -33,6 +33,7 @@ _ANNEX_MARK = re.compile(r"^\s*(?:[-–]\s*)?(?:附件|附表|附)\s*([\d一二�
 _MIDLINE_MARKER = re.compile(
     r"\s+(?=(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)]|\d{1,2}[．.](?!\d)|[（(]\d{1,2}[）)]))"
 )
+_INDENT = re.compile(r"[ \t]*\u3000{2,}")  # the two ideographic spaces that indent a paragraph
 _SENTENCE_END = "。！？；;!?）)」”"
 
 
@@ -89,9 +90,10 @@ def split_collapsed(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
         if len(text) < 200:
             out.append((no, text))
             continue
-        for piece in _MIDLINE_MARKER.split(text):
-            if piece.strip():
-                out.append((no, piece.strip()))
+        for paragraph in _INDENT.split(text):  # "。　　二、重点任务　　省发改…": an indent opens a paragraph
+            for piece in _MIDLINE_MARKER.split(paragraph):
+                if piece.strip():
+                    out.append((no, piece.strip()))
     return out
 
 

@@ -10,7 +10,7 @@ MEASURES = sorted(
     """元 美元 人民币 个 家 所 人 人次 名 项 件 列 条 座 处 张 套 台 辆 艘 栋 间 户 亩 公里 千米 米 平方米
     平方公里 立方米 吨 标箱 标准箱 方 千瓦 兆瓦 千瓦时 瓦 场次 场 次 倍 类 只 片 床 个百分点 微克 天 小时 斤 升 头
     块 篇 部 份 期 宗 批 支 位 对 单 台套 个月 平方 孔 股 根 匹 千克 克 GW GWh MW kW kV km 具 岁 周岁 毫米 厘米
-    公顷 吨标准煤 标准煤 万吨 分 分钟 个工作日 工作日 周 例 盏 株 棵 公斤 户次 趟 班次 架次 所次 平方千米""".split(),
+    公顷 吨标准煤 标准煤 万吨 分 分钟 个工作日 工作日 周 例 盏 株 棵 公斤 户次 趟 班次 架次 所次 平方千米 种""".split(),
     key=len,
     reverse=True,
 )
@@ -44,6 +44,11 @@ _YEARS_SPAN = re.compile(r"^年(以上|以内|以下|左右|内|之内)?(?![度�
 # "提前30日", "15日内": a count of days; "3月30日", "10日前" are dates
 _DAYS_BEFORE = re.compile(r"(?:提前|满|不超过|超过|连续|逾期|延长|缩短至|压缩至|压缩到)$")
 _DAYS_AFTER = re.compile(r"^日(以内|之内|内|以上)")
+_CN_DIGITS = "一两二三四五六七八九十百千"
+# "不超过五分之一", "三分之二以上": a share written in words
+_CN_SHARE = re.compile(rf"([{_CN_DIGITS}]+分之[{_CN_DIGITS}]+)")
+# "最多不超过六批", "至少三次": a count in words behind a bound is a target whatever it counts
+_CN_BOUNDED = re.compile(rf"(?:不超过|不少于|不低于|超过|达到|最多|至少|最长|最短)([{_CN_DIGITS}]+)(?!分之)(?={_UNIT.pattern})")
 _CN_COUNT = re.compile(r"(?<![第每逐唯统同])([一两二三四五六七八九十])(座|所|家|处|项|名|辆|栋|个)(?!性|是|体|样|般|起|道|同|致|批|些|定)")
 
 
@@ -100,16 +105,27 @@ def extract_targets(norm: str) -> tuple[Target, ...]:
             if not unit and qualifier is None:
                 continue  # a bare number with neither unit nor qualifier is not a target
             if qualifier is None:
-                before = phrase[max(0, m.start() - 4) : m.start()]
-                for word, canonical in sorted(_BEFORE.items(), key=lambda kv: -len(kv[0])):
-                    if before.endswith(word) or word in before:
-                        qualifier = canonical
-                        break
+                qualifier = _bound(phrase, m.start())
             targets.append(Target(text=phrase, value=value, unit=unit, qualifier=qualifier))
         if not any(t.text == phrase for t in targets):
             for m in _CN_COUNT.finditer(phrase):  # "建设一座小型消防站"
                 targets.append(Target(text=phrase, value=m.group(1), unit=m.group(2), qualifier=None))
+            for m in _CN_BOUNDED.finditer(phrase):
+                if not any(t.text == phrase and t.value == m.group(1) for t in targets):
+                    unit = _UNIT.match(phrase, m.end()).group(0)
+                    targets.append(Target(text=phrase, value=m.group(1), unit=unit, qualifier=_bound(phrase, m.start(1))))
+            for m in _CN_SHARE.finditer(phrase):
+                after = phrase[m.end():]
+                qualifier = next((q for q in _AFTER if after.startswith(q)), None) or _bound(phrase, m.start())
+                targets.append(Target(text=phrase, value=m.group(1), unit="", qualifier=qualifier))
     return tuple(targets)
+
+
+def _bound(phrase: str, start: int) -> str | None:
+    """The bound word ("不超过", "达到") in the four characters before a figure, as a qualifier."""
+    before = phrase[max(0, start - 4): start]
+    return next((canonical for word, canonical in sorted(_BEFORE.items(), key=lambda kv: -len(kv[0]))
+                 if before.endswith(word) or word in before), None)
 
 
 def _inside_title(text: str, pos: int) -> bool:

@@ -34,6 +34,8 @@ _BARE_LEVEL = re.compile(r"^各?(省|市|县|区|州|盟|旗|乡|镇|自治区|�
 _EMPTY = re.compile(r"^[—\-－–/／、无\s]*$")
 _JOINERS = ("以及", "和", "及", "与", "同")
 _PLACE_PREFIX = re.compile(r"^[\u4e00-\u9fa5]{2,3}(?:省|市|自治区|自治州|区|县|新区)(?=[\u4e00-\u9fa5]{2})")
+# "X、Y等和各省级人民政府", "X等部门及各区政府": 等 closes the first list, the joiner adds more units
+_ETC_JOINED = re.compile(r"等(?:有关|相关|其他)?(?:部门|单位|机构)?(?:以及|和|及|与)(?=[\u4e00-\u9fa5]{2})")
 _TRAILING_ETC = re.compile(r"等(?:有关|相关|其他)?(?:[\u4e00-\u9fa5]{0,8}(?:部门|单位|机构))?$")
 
 
@@ -286,6 +288,7 @@ def parse_units(raw: str, lead_raw: str | None = None, lexicon: UnitLexicon | No
     lexicon = lexicon or default_lexicon()
     text = re.sub(r"\s+", "", to_halfwidth(raw))
     text, notes = strip_rule_notes(text)
+    text = _ETC_JOINED.sub("、", text)
     units: list[str] = []
     leads: list[str] = []
     stated = False

@@ -117,8 +117,17 @@ def _weighed(question: Question, hit: Hit, lexicon, tokenizer, ignore: frozenset
               if (len(t) >= 2 or t.isdigit()) and not (t in ignore and t.lower() not in haystack)
               and not (t.lower() in headers and t.lower() not in haystack)]
     weights = {t: lexicon.idf(t) for t in tokens}
-    found = {t for t in weights if t in haystack or miscut(t.lower(), cut[t], haystack + columns)}
+    found = {t for t in weights if t in haystack or miscut(t.lower(), cut[t], haystack + columns)
+             or abbreviates(t.lower(), haystack)}
     return weights, found
+
+
+def abbreviates(token: str, text: str) -> bool:
+    """A two-character abbreviation the text spells out: 信保 for 信用保险, 保费 for 保险费用 (each
+    character opens a word, the second within two characters of the first)."""
+    if len(token) != 2 or not all("\u4e00" <= c <= "\u9fff" for c in token):
+        return False
+    return re.search(re.escape(token[0]) + r"[\u4e00-\u9fff]{1,2}" + re.escape(token[1]), text) is not None
 
 
 _TOTAL_MEANS = "|" + "|".join(TOTAL_WORDS) + "|全区|全市|全省|全县"
@@ -379,6 +388,11 @@ def compose(
             text = f"{clause.text.strip()}{ref}"
     elif question.intent == "owner" and question.premise:
         text = _premise_answer(question, subject, clause, item, officials, variants) + ref
+    elif question.intent == "owner" and not (fields.units or fields.lead_officials):
+        # the item found names no owner: say so, and do not present it as the answer
+        reason = "该条目未列明责任单位"
+        return Answer(question.text, question.intent, False, f"{NOT_FOUND}：{reason}。{ref}", fields,
+                      (citation,), reason=reason)
     elif question.intent == "owner":
         text = f"{_owner_sentence(subject, clause, item, officials)}。{ref}"
     else:

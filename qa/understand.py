@@ -30,6 +30,7 @@ _DEADLINE = re.compile(
     r"什么时候|何时|完成时限|时限|几月|哪个月|截止|截至|期限|完成时间|哪一年|哪年|什么时间|时间节点|时间进度|时间安排|"
     r"多长时间内|多久内|多少天内|几天内|哪天|哪一天|执行期|有效期|实施期|什么年份|目标年份|年限|进度安排|安排在几月|在几月"
 )
+_PERIOD_LENGTH = re.compile(r"(?:有效期|执行期|实施期|期限|周期)[^，,到至]{0,4}(?:多长|多久|几个月|几年|多少天|多少个月|多少年)(?!内|以内|之内)")
 _INVESTMENT = re.compile(r"总投资|计划投资|投资多少|投资额|投资规模|年度投资|投资是多少|投资了多少")
 _TARGET = re.compile(
     r"目标|多少|达到|几个|几家|多大|多长|多高|规模|指标|比例|比重|增长|增速|数量|几条|几公里|几万|多少个|几项|几座|几所|"
@@ -207,7 +208,7 @@ def understand(question: str, lexicon: Lexicon) -> Question:
     elif _LEAD_OFFICIAL.search(norm):
         intent = "lead_official"
     elif _DEADLINE.search(norm):
-        intent = "deadline"
+        intent = "target" if _PERIOD_LENGTH.search(norm) else "deadline"
     elif _INVESTMENT.search(norm):
         intent = "investment"
     elif _OWNER.search(norm):
@@ -265,7 +266,8 @@ def _intent_of(part: str) -> str:
     if _LEAD_OFFICIAL.search(part):
         return "lead_official"
     if _DEADLINE.search(part):
-        return "deadline"
+        # "有效期多长": the length of a period is a figure ("3个月"); "有效期到什么时候" is a date
+        return "target" if _PERIOD_LENGTH.search(part) else "deadline"
     if _INVESTMENT.search(part):
         return "investment"
     if _OWNER.search(part):

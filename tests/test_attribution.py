@@ -44,6 +44,18 @@ class TestRolePhrasings:
          ("省发展改革委", "省科技厅"), ("省发展改革委",)),
         # the actor behind a modifier ending in 的, its duty after a comma
         ("承办内地西藏班的有关市（州）人民政府，要认真落实招生计划。", ("有关市（州）人民政府",), ()),
+        # the named units of "X、Y等（有关）部门要…" are all actors; a joiner after 等 adds more units
+        ("做好培训宣传工作。省科技厅、省财政厅等有关部门要加强宣传解读。", ("省科技厅", "省财政厅"), ()),
+        ("拓展销售渠道。（省商务厅、省邮政管理局等和各市人民政府负责）", ("省商务厅", "省邮政管理局", "各市人民政府"), ()),
+        # a duty handed over with 请, at the start or after a comma
+        ("明确管理程序。请省财政厅提出修订建议，简化评估程序。", ("省财政厅",), ()),
+        ("下放管理权限。专业机构不再承担有关事项，请省科技厅、省卫生健康委等部门在6月底前完成。",
+         ("省科技厅", "省卫生健康委"), ()),
+        # a time first, the actor after the comma
+        ("统一编码。2024年3月底前，省卫生健康委推行统一的疾病分类编码。", ("省卫生健康委",), ()),
+        # another field after the units ends the list ("；适用范围：…")
+        ("放宽人才中介机构限制。（负责部门：省人力资源社会保障厅、省商务厅；适用范围：所有试验区，下同）",
+         ("省人力资源社会保障厅", "省商务厅"), ()),
         # a unit after a comma that is an object, not an actor, names no one
         ("加大资金投入，支持省科技厅开展关键技术攻关。", (), ()),
         ("完善工作机制，省财政厅的专项资金按季度拨付。", (), ()),
@@ -51,6 +63,21 @@ class TestRolePhrasings:
     def test_phrasing(self, measure, units, leads):
         first, = items(f"一、工作\n1.{measure}\n")
         assert (first.units, first.lead_units) == (units, leads)
+
+
+class TestStatedOwnersOverSentenceSubjects:
+    def test_a_sentence_naming_some_of_the_stated_owners_keeps_the_whole_list(self):
+        parsed = parse_text(NOTICE + "一、工作\n（一）加强组织领导。省发展改革委、省财政厅等部门要加强统筹协调。"
+                            "各市人民政府要高度重视。\n（省发展改革委、省财政厅、省商务厅和各市人民政府负责）\n", "t")
+        first = parsed.clauses[1]
+        assert first.text.startswith("省发展改革委、省财政厅等部门")
+        assert first.units == ("省发展改革委", "省财政厅", "省商务厅", "各市人民政府")
+
+    def test_a_sentence_naming_its_own_closed_list_keeps_it(self):
+        parsed = parse_text(NOTICE + "一、工作\n7.稳定市场价格。市发展改革委和市市场监管局负责组织企业签署承诺书。"
+                            "（责任单位：市发展改革委、市市场监管局、市公安局）\n", "t")
+        second = parsed.clauses[1]
+        assert second.units == ("市发展改革委", "市市场监管局")
 
 
 class TestDocumentRules:

@@ -174,3 +174,38 @@ class TestGoalStatement:
         body = ("某市人民政府办公室关于印发重点工作分工方案的通知\n为做好今年各项工作，现将分工方案印发给你们，请认真贯彻执行。\n"
                 "一、重点任务\n1.开展园区碳排放核算。（责任单位：市发展改革委）\n")
         assert [i.item_no for i in parse_text(body, "t").items] == ["1"]
+
+
+class TestCollapsedParagraphs:
+    """A scrape collapsed to one line keeps its paragraph indents (two ideographic spaces)."""
+
+    BODY = ("某省人民政府办公厅关于做好防控物资扩产工作的十二条政策意见 各市人民政府： 为保障物资供应，现通知如下。"
+            "　　一、工作目标　　支持企业扩大产能，尽快实现全省口罩日产量2000万个、防护服日产量10万件。"
+            "　　二、重点任务　　省发展改革委、省工信厅等部门结合职能分工，做好督促落实。"
+            "　　（一）开足马力扩产。实行干部驻企，促进企业释放产能。　　责任单位：省工信厅、省财政厅"
+            "　　（二）简化审批程序。实施应急审批。　　责任单位：省药监局")
+
+    def test_an_indent_ends_a_heading_and_a_section_paragraph_is_an_item(self):
+        from corpus import parse_text
+
+        parsed = parse_text(self.BODY, "t")
+        sections = [i.section for i in parsed.items]
+        assert ("一、工作目标",) in sections and ("二、重点任务",) in sections
+        goal = next(i for i in parsed.items if i.section == ("一、工作目标",))
+        assert [t.value for t in goal.targets] == ["2000", "10"]
+        first = next(i for i in parsed.items if i.item_no == "(一)")
+        assert first.units == ("省工信厅", "省财政厅")
+
+    def test_a_numbered_kind_closes_the_title(self):
+        from corpus import parse_text
+
+        assert parse_text(self.BODY, "t").document.title == "某省人民政府办公厅关于做好防控物资扩产工作的十二条政策意见"
+
+
+def test_a_two_character_abbreviation_is_found_spelled_out():
+    from qa.answer import abbreviates
+
+    assert abbreviates("信保", "出口信用保险")
+    assert abbreviates("保费", "投保的预付款保险费用")
+    assert not abbreviates("保费", "保障防疫物资进口的费用")  # too far apart: not one compound
+    assert not abbreviates("5G", "5G基站")

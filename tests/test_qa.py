@@ -26,6 +26,9 @@ class TestUnderstand:
             ("王文序副省长牵头哪些重点工作？", "list"),
             ("省统计局负责哪些任务", "list"),
             ("介绍一下未来社区建设", "general"),
+            # the length of a period is a figure; the day it ends is a date
+            ("临时注册证的有效期多长？", "target"),
+            ("这份措施的有效期到什么时候？", "deadline"),
         ],
     )
     def test_intent(self, lexicon, question, intent):
@@ -38,6 +41,22 @@ class TestUnderstand:
     def test_topic_drops_question_words(self, lexicon):
         q = understand("农村公路新改建由谁牵头？", lexicon)
         assert q.topic == "农村公路新改建"
+
+
+class TestOwnerOfAnItemWithoutOne:
+    def test_the_item_is_cited_and_the_answer_is_a_refusal(self, lexicon):
+        from corpus import parse_text
+        from index.hybrid import Hit
+        from qa.answer import NOT_FOUND, compose
+
+        parsed = parse_text("某省关于做好物资保障工作的通知\n一、支持政策\n（一）实施采购便利化政策。"
+                            "各级预算单位采购防控物资的，按有关规定执行。\n", "t")
+        item, = parsed.items
+        hit = Hit(parsed.clauses[0], item, 0.9)
+        answer = compose(understand("实施采购便利化政策由谁负责？", lexicon), [hit], {})
+        assert not answer.found
+        assert answer.answer.startswith(NOT_FOUND) and "未列明责任单位" in answer.answer
+        assert answer.citations and answer.citations[0].item_id == item.item_id
 
 
 class TestAnswers:

@@ -57,6 +57,22 @@ class TestTargets:
         assert values == ["200", "200", "100"]
 
 
+class TestFiguresInWords:
+    @pytest.mark.parametrize(("text", "expected"), [
+        ("允许不超过五分之一的股东不具有资格", ("五分之一", "", "不超过")),
+        ("占比达到三分之二以上", ("三分之二", "", "以上")),
+        ("批准文件可一证多批使用，最多不超过六批", ("六", "批", "不超过")),
+        ("可自助打印15种原产地证书", ("15", "种", None)),
+    ])
+    def test_shares_bounded_counts_and_kinds(self, text, expected):
+        found = [(t.value, t.unit, t.qualifier) for t in extract_targets(normalize(text))]
+        assert expected in found
+        assert not any(unit == "分" for _, unit, _ in found)  # 五分之一 is a share, not 五 分
+
+    def test_a_batch_in_words_is_no_count(self):
+        assert extract_targets(normalize("培育一批龙头企业")) == ()
+
+
 class TestAliases:
     def test_bundled_table(self):
         table = load_aliases()

@@ -8,7 +8,6 @@ import http.client
 import json
 import os
 import platform
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from tests.servers import free_port  # one definition for tests and benchmarks
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -216,7 +217,7 @@ def ensure_bundled_index(embedder, data_dir: Path | None = None) -> Path:
     config = bundled_config(data_dir)
     try:
         m = read_manifest(config.index_dir)
-        if m.get("model") == embedder.name and m.get("corpus_checksum") == bundled_checksum():
+        if m.model == embedder.name and m.corpus_checksum == bundled_checksum():
             return config.data_dir
     except Exception:  # noqa: BLE001 - missing or unreadable: rebuild
         pass
@@ -238,12 +239,6 @@ def load_service(data_dir: Path | None = None, embedder=None):
 
 
 # ----- a real server --------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @dataclass
 class Server:
     proc: subprocess.Popen

@@ -24,13 +24,14 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+
+from tests.servers import free_port  # one definition for tests and benchmarks
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,12 +63,6 @@ def gold_questions() -> list[str]:
             if q:
                 out.append(q)
     return out or FALLBACK_QUESTIONS
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rss_mb(pid: int) -> dict[str, float]:

@@ -17,7 +17,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -36,6 +35,7 @@ from api.app import create_app
 from corpus.config import Config, load_config
 from index.hybrid import Filters, HybridIndex, update_index
 from qa.service import PolicyQA
+from tests.servers import free_port
 from tests.support.fakes import HashEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,12 +132,6 @@ def docx_bytes(text: str) -> bytes:
     buf = io.BytesIO()
     document.save(buf)
     return buf.getvalue()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class SlowEmbedder(HashEmbedder):

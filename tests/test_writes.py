@@ -28,6 +28,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from corpus.config import Config
 from qa.service import PolicyQA
+from tests.servers import free_port
 from tests.support.fakes import HashEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,12 +61,6 @@ def small_data(small_base, tmp_path) -> Path:
     dest = tmp_path / "data"
     shutil.copytree(small_base, dest, symlinks=True)
     return dest
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:

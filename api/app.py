@@ -29,7 +29,7 @@ from api.routes.service import DOCS_ASSETS, STATIC
 from api.runtime import Runtime
 from api.schemas import ErrorResponse
 from corpus.config import Config
-from index.store import IndexError_
+from index.errors import Unavailable
 from qa.service import PolicyQA
 
 log = logging.getLogger("policyqa.api")
@@ -117,7 +117,7 @@ def create_app(config: Config, service: PolicyQA | None = None, load: bool = Tru
                     s.build(progress=False)
             s.ask("预热")
             rt.starting = None
-            log.info(json.dumps({"event": "ready", "documents": s.index.manifest["counts"]["documents"]}))
+            log.info(json.dumps({"event": "ready", "documents": s.index.manifest.counts["documents"]}))
             watch(s)
         except Exception as exc:  # the server stays up and says why it cannot answer
             log.exception("start failed")
@@ -144,7 +144,7 @@ def create_app(config: Config, service: PolicyQA | None = None, load: bool = Tru
             if load and not s.ready:
                 try:
                     s.load()
-                except IndexError_ as exc:
+                except Unavailable as exc:
                     log.error("index not loaded: %s", exc)
             if s.ready:
                 s.ask("预热")  # load the model and the tokenizer's dictionary now, not on the first question

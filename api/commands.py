@@ -24,11 +24,11 @@ def _service(config: Config, load: bool = True, serving: bool = True):
 
     svc = PolicyQA(config, load_embedder(config, serving))
     if load:
-        from index.store import IndexError_
+        from index.errors import Unavailable
 
         try:
             svc.load()
-        except IndexError_ as exc:
+        except Unavailable as exc:
             print(f"policyqa: {exc}", file=sys.stderr)
             raise SystemExit(2) from exc
     return svc
@@ -45,8 +45,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     m = svc.index.manifest
     secs = time.time() - t0
     print(
-        f"index built at {folder}: {m['counts']['documents']} documents, {m['counts']['items']} items, "
-        f"{m['counts']['clauses']} clauses in {secs:.1f} s ({m['counts']['clauses'] / max(secs, 1e-9):.0f} clauses/s); "
+        f"index built at {folder}: {m.counts['documents']} documents, {m.counts['items']} items, "
+        f"{m.counts['clauses']} clauses in {secs:.1f} s ({m.counts['clauses'] / max(secs, 1e-9):.0f} clauses/s); "
         f"model ready in {model_s:.1f} s"
     )
     return 0

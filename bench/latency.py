@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
 
     note_load("loading the service (model + bundled index)")
     service = load_service()
-    m = service.index.manifest["counts"]
+    m = service.index.manifest.counts
     print(f"bundled corpus: {m['documents']} documents, {m['items']} items, {m['clauses']} clauses")
     note_load("in-process latency")
     local = in_process(service, args.reps)

@@ -338,8 +338,8 @@ def measure(data_dir: Path, reps: int, n_recall: int, seed: int) -> dict:
     result["index_load_s"] = time.perf_counter() - t0
     result["rss_loaded"] = rss_mb()
     index = service.index
-    result["counts"] = index.manifest["counts"]
-    result["dense"] = index.manifest.get("dense")
+    result["counts"] = index.manifest.counts
+    result["dense"] = index.manifest.dense
 
     intents = {q: service.ask(q).intent for q in QUESTIONS}  # warm-up
     for q in SEARCHES:

@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         note_load("building the big index")
         build_big(work, args.items, args.seed, embedder)
     manifest = read_manifest(index_dir)
-    print(f"index: {manifest['counts']}, dense {manifest['dense']}, format {manifest.get('format_version')}")
+    print(f"index: {manifest.counts}, dense {manifest.dense}, format {manifest.format_version}")
     doc = parse_file(args.doc)
     changed = dataclasses.replace(doc.items[0], text=doc.items[0].text + "（修订）")
     replaced = dataclasses.replace(doc, items=(changed, *doc.items[1:]))
@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             update_index(index_dir, embedder, add=add, delete=delete, ivf_threshold=config.ivf_threshold)
         rows.append([label, f"{time.perf_counter() - t0:.1f}", f"{counts['texts']:,}"])
     how = "PolicyQA.apply, the new version loaded" if service is not None else "index.hybrid.update_index"
-    table(f"update of a {len(doc.items)}-item document ({args.doc.name}), {manifest['counts']['items']:,} items, "
+    table(f"update of a {len(doc.items)}-item document ({args.doc.name}), {manifest.counts['items']:,} items, "
           f"through {how}", ["step", "seconds", "texts tokenised"], rows)
     print(f"process RSS: {rss_mb()}")
     return 0

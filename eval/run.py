@@ -156,7 +156,7 @@ def main(args: argparse.Namespace, config) -> int:
 
         systems["policyqa"] = policyqa_http(args.url, config.read_key or config.api_key)
     if not args.url or args.baselines:
-        from index.store import IndexError_
+        from index.errors import Unavailable
 
         service = PolicyQA(config, load_embedder(config))
         if sources:
@@ -164,7 +164,7 @@ def main(args: argparse.Namespace, config) -> int:
         else:
             try:
                 service.load()
-            except IndexError_:
+            except Unavailable:
                 service.build(progress=False)
         if not args.url:
             from eval.systems import policyqa_in_process

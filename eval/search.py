@@ -135,13 +135,13 @@ def main(args, config) -> int:
 
         systems["policyqa_http"] = search_http(args.url, config.read_key or config.api_key)
     else:
-        from index.store import IndexError_
+        from index.errors import Unavailable
         from qa.service import PolicyQA, load_embedder
 
         service = PolicyQA(config, load_embedder(config))
         try:
             service.load()
-        except IndexError_:
+        except Unavailable:
             service.build(progress=False)
         missing = check_ids(gold, service.index.items)
         if missing:

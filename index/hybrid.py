@@ -13,9 +13,10 @@ import numpy as np
 from corpus.aliases import AliasTable, load_aliases, names_unit, same_level_variants
 from corpus.model import Clause, Document, Item, ParsedDocument
 from corpus.normalize import normalize
+from index.errors import IndexUnavailable
 from index.store import (
     DenseBase,
-    IndexError_,
+    IndexManifest,
     bm25_text,
     dense_text,
     item_df_text,
@@ -76,7 +77,7 @@ class HybridIndex:
     """A loaded index: records, BM25, dense vectors. Search is read-only and thread-safe."""
 
     folder: Path
-    manifest: dict
+    manifest: IndexManifest
     documents: list[Document]
     items: dict[str, Item]
     clauses: list[Clause]
@@ -88,7 +89,7 @@ class HybridIndex:
     aliases: AliasTable = field(default_factory=load_aliases)
     query_cache: dict = field(default_factory=dict)  # query text → vector; officials ask alike
     item_names: dict = field(default_factory=dict)  # item id → (normalised section path, row name), filled as met
-    item_df: tuple[int, dict[str, int]] | None = None  # stored item token counts (None: an older index)
+    item_df: tuple[int, dict[str, int]] | None = None  # stored item token counts (None: not given)
     _tables: _ClauseTables = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -102,9 +103,9 @@ class HybridIndex:
 
         folder = resolve_index(index_dir)
         manifest = read_manifest(folder)
-        if embedder is not None and manifest.get("model") and manifest["model"] != embedder.name:
-            raise IndexError_(
-                f"the index at {index_dir} was built with model {manifest['model']!r}, "
+        if embedder is not None and manifest.model and manifest.model != embedder.name:
+            raise IndexUnavailable(
+                f"the index at {index_dir} was built with model {manifest.model!r}, "
                 f"but the configured model is {embedder.name!r}: rebuild it with `policyqa build`"
             )
         documents, items, clauses = load_records(folder)
@@ -203,7 +204,7 @@ class HybridIndex:
 
         ivf = isinstance(self.dense, faiss.IndexIVF)
         if not ivf and not isinstance(self.dense, faiss.IndexFlat):
-            return None  # HNSW (older indexes): a filtered graph search loses recall; scan instead
+            return None  # a graph index (HNSW): a filtered graph search loses recall; scan instead
         bits = np.packbits(mask, bitorder="little")
         sel = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bits))
         if ivf:
@@ -385,8 +386,7 @@ def _write(index_dir, documents, items, clauses, embeddings, embedder, ivf_thres
     tokenizer = ChineseTokenizer(words)
     model = embedder.name if embedder is not None else "none"
     known, tokens = None, None
-    if previous is not None and (previous / "user_words.txt").exists() \
-            and read_manifest(previous).get("format_version", 1) >= 2:
+    if previous is not None and (previous / "user_words.txt").exists():
         old_words = (previous / "user_words.txt").read_text(encoding="utf-8").split("\n")
         moved = dictionary_words(w for w in old_words if w) ^ dictionary_words(words)
         found = words_finder(moved)
@@ -421,8 +421,8 @@ def update_index(
     """
     folder = resolve_index(index_dir)
     manifest = read_manifest(folder)
-    if embedder is not None and manifest.get("model") not in (embedder.name, "none"):
-        raise IndexError_(f"the index was built with {manifest['model']!r}, not {embedder.name!r}: rebuild it")
+    if embedder is not None and manifest.model not in (embedder.name, "none"):
+        raise IndexUnavailable(f"the index was built with {manifest.model!r}, not {embedder.name!r}: rebuild it")
     if loaded is not None and loaded.folder == folder:
         documents, items, clauses = list(loaded.documents), list(loaded.items.values()), list(loaded.clauses)
     else:
@@ -451,8 +451,8 @@ def update_index(
         previous=folder,
         changed=frozenset(drop),
         previous_tokens=None if stored_tokens is None else [stored_tokens[i] for i in keep_rows] + [None] * len(new_clauses),
-        dense_base=DenseBase(folder / "dense.faiss", manifest.get("dense_trained_on") or 0,
-                             np.asarray(keep_rows, dtype=np.int64)) if manifest.get("dense") == "ivf" else None,
+        dense_base=DenseBase(folder / "dense.faiss", manifest.dense_trained_on or 0,
+                             np.asarray(keep_rows, dtype=np.int64)) if manifest.dense == "ivf" else None,
         written=_kept_lines(folder, documents, items, clauses, keep_rows, drop),
     )
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from corpus.read import detect_kind
-from index.store import StorageFull
+from index.errors import StorageFull
 
 MEDIA_TYPES = {
     "pdf": "application/pdf",

@@ -34,19 +34,9 @@ import numpy as np
 
 from corpus.model import Clause, Document, Investment, Item, ParsedDocument, Target
 from corpus.normalize import normalize
+from index.errors import IndexUnavailable, StorageFull
 
 FORMAT_VERSION = 2  # 2: clause tokens stored; jieba's total fixed (index.tokenize)
-
-
-class IndexError_(RuntimeError):
-    """An index that cannot be used: missing, built by another model, or damaged."""
-
-
-class StorageFull(OSError):
-    """The disk holding the index is full: nothing was changed."""
-
-    def __init__(self) -> None:
-        super().__init__(errno.ENOSPC, "磁盘空间不足：索引未作任何修改。删除文档或清理磁盘后再试")
 
 
 def _versions() -> dict[str, str]:
@@ -449,11 +439,41 @@ def resolve_index(index_dir: Path) -> Path:
     return index_dir
 
 
-def read_manifest(index_dir: Path) -> dict[str, Any]:
+@dataclass(frozen=True)
+class IndexManifest:
+    """What an index folder's manifest.json says about it."""
+
+    format_version: int
+    model: str
+    dimension: int
+    dense: str  # "flat" or "ivf"
+    dense_trained_on: int | None  # clauses the IVF index was trained on
+    counts: dict[str, int]  # documents, items, clauses
+    corpus_checksum: str
+    documents: dict[str, str]  # doc_id -> checksum
+    created: str = ""
+    versions: dict[str, str] | None = None
+
+
+def read_manifest(index_dir: Path) -> IndexManifest:
+    """The manifest of an index folder; an index of an older format is refused (it must be rebuilt)."""
     path = index_dir / "manifest.json"
     if not path.exists():
-        raise IndexError_(f"no index at {index_dir}: run `policyqa build` first")
-    return json.loads(path.read_text(encoding="utf-8"))
+        raise IndexUnavailable(f"no index at {index_dir}: run `policyqa build` first")
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    version = raw.get("format_version", 1)
+    if version != FORMAT_VERSION:
+        raise IndexUnavailable(f"the index at {index_dir} has format {version}, this policyqa reads "
+                               f"format {FORMAT_VERSION}: run `policyqa build`")
+    try:
+        return IndexManifest(
+            format_version=version, model=raw["model"], dimension=int(raw["dimension"]), dense=raw["dense"],
+            dense_trained_on=raw.get("dense_trained_on"), counts=dict(raw["counts"]),
+            corpus_checksum=raw["corpus_checksum"], documents=dict(raw["documents"]),
+            created=raw.get("created", ""), versions=raw.get("versions"))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise IndexUnavailable(f"the manifest of the index at {index_dir} is damaged ({exc!r}): "
+                               "run `policyqa build`") from exc
 
 
 def load_records(folder: Path) -> tuple[list[Document], list[Item], list[Clause]]:

@@ -20,9 +20,10 @@ from corpus.config import Config
 from corpus.model import Item, Target
 from corpus.normalize import normalize
 from corpus.tables import TOTAL_WORDS
+from index.errors import IndexUnavailable, ModelUnavailable, StorageFull
 from index.hybrid import Filters, Hit, HybridIndex, build_index, update_index
 from index.originals import Originals
-from index.store import IndexError_, StorageFull, free_space, remove_partial, resolve_index
+from index.store import free_space, remove_partial, resolve_index
 from qa.answer import (
     NOT_FOUND,
     Answer,
@@ -63,14 +64,14 @@ def load_embedder(config: Config, serving: bool = True):
             _build_model_apart(model_dir)
             info = verify_model(model_dir)
         if not info.ok:
-            raise IndexError_(f"the model at {model_dir} failed verification: {'; '.join(info.problems)}")
+            raise ModelUnavailable(f"the model at {model_dir} failed verification: {'; '.join(info.problems)}")
     threads = config.embed_threads or (1 if serving else None)
     runtime = importlib.util.find_spec("onnxruntime") is not None
     if config.embedder == "onnx" or (config.embedder == "auto" and has_onnx(model_dir) and runtime):
         if not has_onnx(model_dir):
-            raise IndexError_(f"the model at {model_dir} has no ONNX export: use POLICYQA_EMBEDDER=torch")
+            raise ModelUnavailable(f"the model at {model_dir} has no ONNX export: use POLICYQA_EMBEDDER=torch")
         if not runtime:
-            raise IndexError_("onnxruntime is not installed: install it, or use POLICYQA_EMBEDDER=torch")
+            raise ModelUnavailable("onnxruntime is not installed: install it, or use POLICYQA_EMBEDDER=torch")
         return OnnxEmbedder(model_dir, config.query_prefix, config.passage_prefix, threads=threads)
     if threads:
         import torch
@@ -310,14 +311,14 @@ class PolicyQA:
     @property
     def index(self) -> HybridIndex:
         if self._state is None:
-            raise IndexError_("the index is not loaded")
+            raise IndexUnavailable("the index is not loaded")
         return self._state.index
 
     @property
     def snapshot(self) -> Snapshot:
         """The loaded version and what is derived from it, as one request sees it."""
         if self._state is None:
-            raise IndexError_("the index is not loaded")
+            raise IndexUnavailable("the index is not loaded")
         return self._state
 
     @property
@@ -458,7 +459,7 @@ class PolicyQA:
 
     def _ask(self, question: str, top_k: int, filters: Filters | None) -> tuple[Answer, tuple[str, ...]]:
         if self._state is None:
-            raise IndexError_("the index is not loaded")
+            raise IndexUnavailable("the index is not loaded")
         state = self._state  # one snapshot for the whole request
         index, lexicon, same_text, names = state.index, state.lexicon, state.same_text, state.names
         docs = {d.doc_id: d for d in index.documents}

@@ -22,7 +22,7 @@ from typing import Literal
 from corpus.isolated import ParseLimits, parse_isolated
 from corpus.model import ParsedDocument
 from corpus.read import DocumentError, DocumentTooLarge, UnsupportedFormat
-from index.store import StorageFull
+from index.errors import StorageFull
 from qa.service import NO_ITEMS
 
 log = logging.getLogger("policyqa.writes")

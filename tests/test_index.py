@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from corpus import parse_text
+from index.errors import IndexUnavailable
 from index.hybrid import Filters, HybridIndex, build_index, update_index
-from index.store import IndexError_
 from index.tokenize import ChineseTokenizer
 from qa.fusion import reciprocal_rank_fusion
 from qa.ranking import rank
@@ -124,12 +124,27 @@ class TestPersistence:
         assert not list(folder.rglob("*.pkl")) and not list(folder.rglob("*.pickle"))
 
     def test_mismatched_model_is_refused(self, built):
-        with pytest.raises(IndexError_, match="built with model"):
+        with pytest.raises(IndexUnavailable, match="built with model"):
             HybridIndex.load(built[0], HashEmbedder(16))
 
     def test_missing_index(self, tmp_path):
-        with pytest.raises(IndexError_, match="policyqa build"):
+        with pytest.raises(IndexUnavailable, match="policyqa build"):
             HybridIndex.load(tmp_path / "nothing", HashEmbedder(16))
+
+    @pytest.mark.parametrize(("change", "message"), [
+        ({"format_version": 1}, "has format 1.*policyqa build"),
+        ({"counts": None}, "damaged.*policyqa build"),
+    ])
+    def test_an_older_or_damaged_manifest_is_refused(self, built, tmp_path, change, message):
+        import shutil
+
+        copy = tmp_path / "index"
+        shutil.copytree(built[0].resolve(), copy)
+        manifest = json.loads((copy / "manifest.json").read_text(encoding="utf-8"))
+        manifest.update(change)
+        (copy / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+        with pytest.raises(IndexUnavailable, match=message):
+            HybridIndex.load(copy, built[1])
 
 
 class TestIncremental:

@@ -23,7 +23,7 @@ from index.embedding.onnx_embedder import OnnxEmbedder, TokenTable, has_onnx
 from index.embedding.protocol import MANIFEST_NAME, Embedder
 from index.embedding.torch_embedder import SentenceTransformerEmbedder
 from index.embedding.unigram import CompactUnigram
-from index.store import IndexError_
+from index.errors import ModelUnavailable
 from qa.service import load_embedder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -210,7 +210,7 @@ class TestChoosingTheEmbedder:
         shutil.rmtree(plain / "onnx")
         config = Config(model_dir=plain)
         assert isinstance(load_embedder(config), SentenceTransformerEmbedder)  # auto falls back
-        with pytest.raises(IndexError_, match="no ONNX export"):
+        with pytest.raises(ModelUnavailable, match="no ONNX export"):
             load_embedder(dataclasses.replace(config, embedder="onnx"))
 
     def test_without_onnxruntime_auto_uses_torch(self, model_dir, monkeypatch) -> None:
@@ -220,7 +220,7 @@ class TestChoosingTheEmbedder:
         monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "onnxruntime" else real(name, *a))
         config = Config(model_dir=model_dir)
         assert isinstance(load_embedder(config), SentenceTransformerEmbedder)
-        with pytest.raises(IndexError_, match="onnxruntime is not installed"):
+        with pytest.raises(ModelUnavailable, match="onnxruntime is not installed"):
             load_embedder(dataclasses.replace(config, embedder="onnx"))
 
     def test_config_reads_the_choice(self) -> None:

@@ -27,8 +27,8 @@ async def health(request: Request) -> HealthResponse:  # no I/O: no trip through
     m = s.index.manifest
     pending = rt.writer.pending() if rt.writer is not None else 0
     return HealthResponse(status="ok", writes_enabled=bool(rt.config.api_key),
-                          documents=m["counts"]["documents"], items=m["counts"]["items"],
-                          clauses=m["counts"]["clauses"], model=m.get("model", ""), pending_writes=pending)
+                          documents=m.counts["documents"], items=m.counts["items"],
+                          clauses=m.counts["clauses"], model=m.model, pending_writes=pending)
 
 
 @pages.get("/docs", include_in_schema=False)

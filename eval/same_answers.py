@@ -7,7 +7,7 @@
 Each line is one question of a gold file (its whole Answer: text, intent, fields, citations, reason)
 or one query of eval/gold/search.jsonl (its ranked items with scores, highlights and targets), over
 an index built fresh in a temporary folder from the documents the set is about: the bundled corpus
-for dev.jsonl and the searches, tests/data/genre for genre.jsonl, tests/data/genre3 for genre3.jsonl.
+for dev.jsonl and the searches, tests/data/genre for genre.jsonl, tests/data/genre3 and tests/data/genre4 for theirs.
 Latencies are left out. `--compare` prints the lines that differ and exits 1 if any does.
 """
 
@@ -27,6 +27,7 @@ SETS: dict[str, tuple[str, str | None]] = {
     "dev": ("eval/gold/dev.jsonl", None),
     "genre": ("eval/gold/genre.jsonl", "tests/data/genre"),
     "genre3": ("eval/gold/genre3.jsonl", "tests/data/genre3"),
+    "genre4": ("eval/gold/genre4.jsonl", "tests/data/genre4"),
 }
 
 

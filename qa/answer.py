@@ -305,6 +305,102 @@ def target_text(t: Target) -> str:
     return amount + t.qualifier if t.qualifier in _AFTER else t.qualifier + amount
 
 
+@dataclass(frozen=True)
+class _Draft:
+    """What every intent's answer is composed from: the cited item, its clause and their fields."""
+
+    question: Question
+    item: Item
+    clause: Clause
+    subject: str
+    officials: tuple[str, ...]
+    fields: AnswerFields
+    citation: Citation
+    variants: object = None
+    tokenizer: object = None
+
+    @property
+    def ref(self) -> str:
+        return self.citation.ref
+
+    def refusal(self, reason: str, text: str | None = None) -> Answer:
+        """The item found does not state what was asked: say so, cite it, and never answer with something else."""
+        return Answer(self.question.text, self.question.intent, False, f"{NOT_FOUND}：{text or reason}。{self.ref}",
+                      self.fields, (self.citation,), reason=reason)
+
+
+def _lead_official_text(d: _Draft) -> str | Answer:
+    if d.fields.lead_officials:
+        return f"{d.subject}的牵头领导为{_join(d.fields.lead_officials)}。{d.ref}"
+    return f"{_owner_sentence(d.subject, d.clause, d.item)}；文件未列明牵头领导。{d.ref}"
+
+
+def _deadline_text(d: _Draft) -> str | Answer:
+    if not d.fields.deadline:  # the deadline the question asks for, picked from the item's times
+        reason = "该条目未列明完成时限"
+        return d.refusal(reason, f"{reason}（{_owner_sentence(d.subject, d.clause, d.item)}）")
+    return f"{d.subject}的完成时限为{d.fields.deadline}。{d.ref}"
+
+
+def _figure_text(d: _Draft) -> str | Answer:
+    if d.question.intent == "investment" and d.item.investment:
+        text, missing = _investment_answer(d.question, d.item)
+        return d.refusal(missing) if missing else text + d.ref
+    target, missing = figure_for(d.question, d.clause, d.item, d.tokenizer)
+    if missing:
+        return d.refusal(missing)
+    if not target:
+        return f"{d.clause.text.strip()}{d.ref}"
+    text = f"目标：{target.text}（{target_text(target)}）"
+    others = [t for t in d.clause.targets if t != target and t.text != target.text
+              and (t.value, t.unit) != (target.value, target.unit)]
+    if others:
+        text += "；同一条目还列有：" + "；".join(t.text for t in others[:6])
+    return text + f"。{d.ref}"
+
+
+def _owner_text(d: _Draft) -> str | Answer:
+    if d.question.premise:
+        return _premise_answer(d.question, d.subject, d.clause, d.item, d.officials, d.variants) + d.ref
+    if not (d.fields.units or d.fields.lead_officials):
+        return d.refusal("该条目未列明责任单位")
+    return f"{_owner_sentence(d.subject, d.clause, d.item, d.officials)}。{d.ref}"
+
+
+def _general_text(d: _Draft) -> str | Answer:
+    return f"{d.clause.text.strip()}（{_owner_sentence('该项', d.clause, d.item, d.officials)}）。{d.ref}"
+
+
+# How each intent is answered; any other intent is answered with the clause and its owners.
+_COMPOSERS = {
+    "lead_official": _lead_official_text,
+    "deadline": _deadline_text,
+    "investment": _figure_text,
+    "target": _figure_text,
+    "owner": _owner_text,
+}
+
+
+def _chosen_copy(question: Question, hits: list[Hit], same_text: tuple[Item, ...]) -> tuple[Item, Clause, tuple[Item, ...]]:
+    """The item and clause to answer from, and the other copies of its text to cite beside it.
+
+    A question naming one of the leaders of a task printed under two is answered from that leader's copy."""
+    top = hits[0]
+    item, clause = top.item, top.clause
+    twins = tuple(i for i in same_text if i.units == item.units and i.item_id != item.item_id)
+    if twins and question.officials:
+        named = [c for c in (item, *twins) if set(question.officials) & set(c.lead_officials)]
+        if named:
+            # "徐文光常务副省长牵头的X…": that leader's copy, cited first; the other copy is someone else's
+            chosen = named[0]
+            if chosen is not item:
+                clause = next((c for c in hits if c.item.item_id == chosen.item_id), top).clause \
+                    if any(h.item.item_id == chosen.item_id for h in hits) else clause
+                item = chosen
+            twins = ()
+    return item, clause, twins
+
+
 def compose(
     question: Question, hits: list[Hit], documents: dict[str, Document], same_text: tuple[Item, ...] = (),
     variants=None, tokenizer=None,
@@ -316,21 +412,8 @@ def compose(
     both leaders, each copy cited. `variants(unit)` gives a unit's aliases (for premise checks).
     """
     top = hits[0]
-    item, clause = top.item, top.clause
-    twins = tuple(i for i in same_text if i.units == item.units and i.item_id != item.item_id)
-    if twins and question.officials:
-        copies = (item, *twins)
-        named = [c for c in copies if set(question.officials) & set(c.lead_officials)]
-        if named:
-            # "徐文光常务副省长牵头的X…": that leader's copy, cited first; the other copy is someone else's
-            chosen = named[0]
-            if chosen is not item:
-                clause = next((c for c in hits if c.item.item_id == chosen.item_id), top).clause \
-                    if any(h.item.item_id == chosen.item_id for h in hits) else clause
-                item = chosen
-            twins = ()
-    doc = documents.get(item.doc_id)
-    citation = cite(item, doc, top.score)
+    item, clause, twins = _chosen_copy(question, hits, same_text)
+    citation = cite(item, documents.get(item.doc_id), top.score)
     subject = _subject(question, top)
     officials = clause.lead_officials or item.lead_officials
     if item.item_id != top.item.item_id and clause.item_id != item.item_id:
@@ -349,54 +432,13 @@ def compose(
             if item.investment else None
         ),
     )
-    ref = citation.ref
-    if question.intent == "lead_official":
-        if fields.lead_officials:
-            text = f"{subject}的牵头领导为{_join(fields.lead_officials)}。{ref}"
-        else:
-            text = f"{_owner_sentence(subject, clause, item)}；文件未列明牵头领导。{ref}"
-    elif question.intent == "deadline":
+    if question.intent == "deadline":
         fields = replace(fields, deadline=pick_deadline(question.text, clause, item))
-        if fields.deadline:
-            text = f"{subject}的完成时限为{fields.deadline}。{ref}"
-        else:
-            # the item found states no time: say so, and do not present it as the answer
-            reason = "该条目未列明完成时限"
-            return Answer(question.text, question.intent, False,
-                          f"{NOT_FOUND}：{reason}（{_owner_sentence(subject, clause, item)}）。{ref}", fields,
-                          (citation,), reason=reason)
-    elif question.intent == "investment" and item.investment:
-        text, missing = _investment_answer(question, item)
-        if missing:
-            return Answer(question.text, question.intent, False, f"{NOT_FOUND}：{missing}。{ref}", fields,
-                          (citation,), reason=missing)
-        text += ref
-    elif question.intent in ("target", "investment"):
-        target, missing = figure_for(question, clause, item, tokenizer)
-        if missing:
-            # the item found does not state the figure asked for: say so, never another figure instead
-            return Answer(question.text, question.intent, False, f"{NOT_FOUND}：{missing}。{ref}", fields,
-                          (citation,), reason=missing)
-        if target:
-            text = f"目标：{target.text}（{target_text(target)}）"
-            others = [t for t in clause.targets if t != target and t.text != target.text
-                      and (t.value, t.unit) != (target.value, target.unit)]
-            if others:
-                text += "；同一条目还列有：" + "；".join(t.text for t in others[:6])
-            text += f"。{ref}"
-        else:
-            text = f"{clause.text.strip()}{ref}"
-    elif question.intent == "owner" and question.premise:
-        text = _premise_answer(question, subject, clause, item, officials, variants) + ref
-    elif question.intent == "owner" and not (fields.units or fields.lead_officials):
-        # the item found names no owner: say so, and do not present it as the answer
-        reason = "该条目未列明责任单位"
-        return Answer(question.text, question.intent, False, f"{NOT_FOUND}：{reason}。{ref}", fields,
-                      (citation,), reason=reason)
-    elif question.intent == "owner":
-        text = f"{_owner_sentence(subject, clause, item, officials)}。{ref}"
-    else:
-        text = f"{clause.text.strip()}（{_owner_sentence('该项', clause, item, officials)}）。{ref}"
+    draft = _Draft(question, item, clause, subject, officials, fields, citation, variants, tokenizer)
+    text = _COMPOSERS.get(question.intent, _general_text)(draft)
+    if isinstance(text, Answer):
+        return text
+    ref = citation.ref
     text = _with_also(question, text, ref, subject, clause, item, officials, fields)
     citations = [citation] + [cite(t, documents.get(t.doc_id), top.score) for t in twins]
     seen = {item.item_id} | {t.item_id for t in twins}

@@ -33,7 +33,8 @@ _ANNEX_MARK = re.compile(r"^\s*(?:[-–]\s*)?(?:附件|附表|附)\s*([\d一二�
 _MIDLINE_MARKER = re.compile(
     r"\s+(?=(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)]|\d{1,2}[．.](?!\d)|[（(]\d{1,2}[）)]))"
 )
-_INDENT = re.compile(r"[ \t]*\u3000{2,}")  # the two ideographic spaces that indent a paragraph
+# a short heading, then the two ideographic spaces that indent the paragraph after it
+_HEADING_THEN_INDENT = re.compile(r"([^。；;！？]{2,30}?)[ \t]*\u3000{2,}")
 _SENTENCE_END = "。！？；;!?）)」”"
 
 
@@ -90,10 +91,14 @@ def split_collapsed(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
         if len(text) < 200:
             out.append((no, text))
             continue
-        for paragraph in _INDENT.split(text):  # "。　　二、重点任务　　省发改…": an indent opens a paragraph
-            for piece in _MIDLINE_MARKER.split(paragraph):
-                if piece.strip():
-                    out.append((no, piece.strip()))
+        for piece in _MIDLINE_MARKER.split(text):
+            piece = piece.strip()
+            heading = _HEADING_THEN_INDENT.match(piece)
+            if heading and _match_marker(piece):  # "二、重点任务　　省发改…": the indent ends the heading
+                out.append((no, heading.group(1)))
+                piece = piece[heading.end():].strip()
+            if piece:
+                out.append((no, piece))
     return out
 
 

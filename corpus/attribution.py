@@ -39,6 +39,8 @@ _NOT_A_PREDICATE = re.compile(r"^(?:的|之|是|为|、|，|。|；|）|\)|等|�
 _DUTY = re.compile(r"(?:要|应|须|必须|务必|负责|牵头|会同|联合|共同|统筹|组织|指导|配合)")
 # "等有关部门", "等部门", "等": the end of a list of named units
 _ETC = re.compile(r"等(?:有关|相关|其他|其他有关)?(?:部门|单位|机构)?(?=[\u4e00-\u9fa5，,])")
+# "（3）公安部负责…", "②市财政局…": a sentence that opens with its number inside a paragraph
+_ENUMERATION = re.compile(r"^(?:[（(](?:[一二三四五六七八九十]{1,3}|\d{1,2})[）)]|\d{1,2}[.．、](?!\d)|[①-⑳])")
 # "2019年3月底前，国家卫生健康委推行…": the time comes first, the actor after the comma
 _TIME_OPENER = re.compile(r"^(?:\d{4}年(?:\d{1,2}月)?|\d{1,2}月)(?:底|末|中旬|上旬|下旬|\d{1,2}日)?"
                           r"(?:前|以前|之前|起|开始|内)?[，,]")
@@ -126,7 +128,9 @@ class Attributor:
                                       if units.lead_stated else list(units.units)))
         else:
             parsed = self._clauses(half)
-            if parsed is None or not parsed[2]:
+            if parsed is not None and not parsed[2] and rule and parsed[0]:
+                roles, deadline = parsed[0], parsed[1]  # "（A、B、C，列首的为牵头单位，下同）": units and the rule
+            elif parsed is None or not parsed[2]:
                 if not (bare_list and is_unit_list(half, self.lexicon)):
                     return None
                 roles.append(("responsible", list(parse_units(half, lexicon=self.lexicon).units)))
@@ -247,7 +251,7 @@ class Attributor:
         later clause ("为…，A应…"); a caller that has a stated attribution passes False, since such a
         clause names who acts on one step ("…，各级政府要积极筹措资金"), not who owns the task."""
         s = re.sub(r"\s+", "", to_halfwidth(sentence))
-        s = _TIME_OPENER.sub("", _CONNECTIVE.sub("", s))
+        s = _TIME_OPENER.sub("", _CONNECTIVE.sub("", _ENUMERATION.sub("", s)))
         by = self._by_lead(s)
         if by is not None:
             return by

@@ -32,6 +32,8 @@ _SEQ = (
     ("cn", re.compile(r"^([一二三四五六七八九十]{1,3})[、．.]?$")),
     ("dash", re.compile(r"^(—|－|-)$")),
 )
+_NUMBERED_CELL = re.compile(r"^[（(](\d{1,3})[）)]\s*(\S.{1,})$")  # "（1）建设精品道路300条。"
+_CATEGORY_CELL = re.compile(r"^\d{1,2}、[\u4e00-\u9fa5“”、]{2,30}$")  # "1、改善城市道路环境"
 _EMPTY = re.compile(r"^(?:—+|－+|-+|–+|/|／|无|空|\s*)$")
 _NUMBERISH = re.compile(r"^[约近超]?[\d.,，]+\s*(?:[%％‰]|[万亿千百]?[\u4e00-\u9fa5]{0,3})?(?:[（(][^）)]{0,8}[）)])?(?:以上|以下|左右)?$")
 _MEASURE = re.compile(r"^(?:[%％‰]|[a-zA-Z㎡㎞²³·\u4e00-\u9fa5]{1,4}(?:/[a-zA-Z㎡\u4e00-\u9fa5]{1,4})?)$")
@@ -127,11 +129,14 @@ def _header_run(paras: list[Paragraph], i: int, vocab: ColumnVocabulary) -> int:
     words = 0
     while i + n < len(paras):
         text = re.sub(r"\s+", "", paras[i + n].text)
-        if not text or len(text) > 18 or _seq(text) is not None or _DATA_LIKE.match(text):
-            break
+        if not text or len(text) > 18 or _seq(text) is not None or _DATA_LIKE.match(text) or re.search(r"[：:]", text):
+            break  # a colon opens a category row ("行动一：…"), never a header cell
         if vocab.is_header_word(text):
             words += 1
-        elif not (n and _continues_header(paras[i + n - 1].text, text)) and words < 2:
+        elif n and vocab.role_of(text) != "other":
+            pass  # a longer header that still names a role ("重点任务（2024-2026）")
+        elif not (n and (_continues_header(paras[i + n - 1].text, text)
+                         or _split_word(re.sub(r"\s+", "", paras[i + n - 1].text), text, vocab))) and words < 2:
             break
         n += 1
     if n < 3 or words < 2:
@@ -145,6 +150,12 @@ def _header_run(paras: list[Paragraph], i: int, vocab: ColumnVocabulary) -> int:
     return n if n >= 3 else 0
 
 
+def _split_word(previous: str, text: str, vocab: ColumnVocabulary) -> bool:
+    """"牵头" + "部门", "实施" + "主体": a header word wrapped in its cell, one half per paragraph."""
+    joined = previous + text
+    return len(joined) <= 6 and vocab.is_exact_word(joined) and vocab.role_of(joined) != vocab.role_of(text)
+
+
 def _continues_header(previous: str, text: str) -> bool:
     """"2024-2026" + "年任务量": a header cell broken over two paragraphs."""
     return bool(re.search(r"\d$", previous.strip()) and re.match(r"^[年月]", text.strip()))
@@ -154,7 +165,7 @@ def _headers(paras: list[Paragraph], vocab: ColumnVocabulary) -> list[str]:
     out: list[str] = []
     for p in paras:
         text = re.sub(r"\s+", "", p.text)
-        if out and _continues_header(out[-1], text):
+        if out and (_continues_header(out[-1], text) or _split_word(out[-1], text, vocab)):
             out[-1] += text
         else:
             out.append(text)
@@ -318,10 +329,41 @@ class FlattenedTables:
         pos = start
         current: _Raw | None = None
         min_cells = max(1, (len(headers) - 1) // 2) if headers else 2
+        # a column before 序号 ("任务类型 序号 工作任务 推进单位") is a category merged down its rows: its
+        # values come as lone paragraphs before the rows they cover
+        lead_column = bool(headers) and len(headers) > 2 and self.vocab.role_of(headers[0]) != "no" \
+            and self.vocab.role_of(headers[1]) == "no"
+        row_cells = len(headers) - 2 if lead_column else 0
         while pos < len(paras):
             p = paras[pos]
             text = re.sub(r"\s+", "", p.text)
             seq = _seq(text)
+            numbered = _NUMBERED_CELL.match(text) if headers and row_style in (None, "cell") else None
+            if numbered and (current is None or current.cells):
+                row_style = "cell"  # the row's number opens its task cell: "（1）建设精品道路300条。"
+                current = _Raw(f"({numbered.group(1)})", [Paragraph(text, p.location)], p.location)  # the cell as printed
+                raws.append(current)
+                expected = int(numbered.group(1)) + 1
+                pos += 1
+                continue
+            soon = any(_NUMBERED_CELL.match(q.text.strip()) for q in paras[pos + 1: pos + 4])
+            if headers and row_style in (None, "cell") and soon and (
+                    seq is not None and seq[0] in ("paren", "cn") and pos + 1 < len(paras)
+                    and _seq(paras[pos + 1].text) is None and not _NUMBERED_CELL.match(paras[pos + 1].text.strip())
+                    or _CATEGORY_CELL.match(text)):
+                # "（一）" + "提升交通设施环境品质", "1、改善城市道路环境": categories of numbered-cell rows
+                title = text + paras[pos + 1].text.strip() if seq is not None else text
+                raws.append(("group", title, p.location))
+                current = None
+                pos += 2 if seq is not None else 1
+                continue
+            if lead_column and seq is None and len(text) <= 40 and not _DATA_LIKE.match(text) and (
+                    current is None or len(current.cells) >= row_cells
+                    or (current.cells and not is_unit_list(text, self.typer.lexicon) and not is_deadline_cell(text))):
+                raws.append(("group", text, p.location))
+                current = None
+                pos += 1
+                continue
             if seq is not None and text in ("—", "－", "-") and not (row_style is None or category_style == "cn"):
                 seq = None  # an empty cell, not the first category's number
             if current is not None and seq is not None and seq[0] == row_style and len(current.cells) < min_cells:

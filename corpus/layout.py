@@ -26,12 +26,17 @@ class PlacedTable:
     location: Location
 
 
+_TITLE_PERIOD = re.compile(r"[（(][^（）()]*(?:19|20)\d\d[^（）()]*[）)]$")
+
+
 def _title_like(text: str) -> bool:
     """A table's title: short, not a sentence, not a numbered item."""
     from corpus.prose import starts_with_marker
 
     compact = re.sub(r"\s+", "", text)
-    return (2 <= len(compact) <= 50 and compact[-1] not in "。；;，,：:）)" and "。" not in compact
+    period = _TITLE_PERIOD.search(compact)  # "…重点任务清单（2023-2025年）": the period closes the title
+    body = compact[: period.start()] if period else compact
+    return (2 <= len(body) <= 50 and body[-1] not in "。；;，,：:）)" and "。" not in compact
             and not compact.startswith(("（", "(")) and not starts_with_marker(compact))
 
 

@@ -19,6 +19,9 @@ CN_DIGITS = {"零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 
 
 _MEASURE = "[年月日号时个万亿千百元项条次家所人倍余多届期批座台辆套户名位只件株头吨米里亩度周岁分秒]"
 _MARKERS = (
+    # a regulation's chapters and articles (实施细则, 办法): 第一章 above the 一、 level, 第七条 between 一、 and （一）
+    (0.5, re.compile(r"^第([一二三四五六七八九十百]{1,4})章\s*(.*)$")),
+    (1.5, re.compile(r"^第([一二三四五六七八九十百]{1,4}|\d{1,3})条\s*(.*)$")),
     (1, re.compile(r"^([一二三四五六七八九十百]{1,4})[、．.]\s*(.*)$")),
     (2, re.compile(r"^[（(]([一二三四五六七八九十百]{1,4})[）)]\s*(.*)$")),
     # "1 地区…", and "1地区…" as OCR reads it (the space lost); never "2023年", "12万亿元", "5个"
@@ -31,7 +34,7 @@ _TRAILER = re.compile(r"^\s*(?:[-–]\s*)?(抄送|主送|附件\s*[:：]|附\s*[
 # an annex opens a new part: "附件1", "附件 2", "附件3：", "附表1", "附 1" on a line of its own
 _ANNEX_MARK = re.compile(r"^\s*(?:[-–]\s*)?(?:附件|附表|附)\s*([\d一二三四五六七八九十]*(?:[-－]\d+)?)\s*[:：]?\s*(.{0,40})$")
 _MIDLINE_MARKER = re.compile(
-    r"\s+(?=(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)]|\d{1,2}[．.](?!\d)|[（(]\d{1,2}[）)]))"
+    r"\s+(?=(?:第[一二三四五六七八九十百]{1,4}[章条]\s|[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)]|\d{1,2}[．.](?!\d)|[（(]\d{1,2}[）)]))"
 )
 # a short heading, then the two ideographic spaces that indent the paragraph after it
 _HEADING_THEN_INDENT = re.compile(r"([^。；;！？]{2,30}?)[ \t]*\u3000{2,}")

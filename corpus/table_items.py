@@ -27,6 +27,7 @@ from corpus.units import UnitLexicon, default_lexicon, parse_units
 
 _TABLE_KINDS = (("改革", "reform"), ("政策", "policy"), ("平台", "platform"), ("项目", "project"),
                 ("工程", "project"), ("任务", "task"), ("工作", "task"))
+_NUMBERED_TASK = re.compile(r"^([（(]\d{1,3}[）)])\S")  # a task cell that prints its row's number
 _MERGED_DOWN = {"lead_units", "units", "cooperating", "officials", "deadline"}
 _TEXTUAL = {"text", "task", "content", "name", "other", "target", "year", "measure", "note"}
 _LABELLED = {"name", "other", "target", "year", "measure"}  # values that mean little without their header
@@ -95,8 +96,9 @@ def structured_table(placed: PlacedTable, vocab: ColumnVocabulary, lexicon: Unit
         merged = {j for j, c in enumerate(row.cells) if c.inherited}
         owner = own if not merged or not owner else owner + own
         table_row = TableRow(cells=texts, line=row.location.order, group=group, merged=merged, printed=" ".join(owner))
-        if placed.table.placed and out and out[-1].group == group:
-            # placed text draws no merged cells: a blank unit, official or deadline cell is the one above
+        if out and (placed.table.placed and out[-1].group == group or placed.table.flattened):
+            # placed text draws no merged cells: a blank unit, official or deadline cell is the one above;
+            # a flattened table prints a cell merged down several rows (and sub-categories) once, at its top
             above = out[-1]
             for j, role in enumerate(roles):
                 if role in _MERGED_DOWN and not texts[j] and j < len(above.cells):
@@ -212,7 +214,8 @@ class TableItems:
                     planned_text=by_role.get("planned", ""),
                 )
             no_index = roles.index("no") if "no" in roles else None
-            item_no = (row.cells[no_index] if no_index is not None and no_index < len(row.cells) else "") or str(n)
+            item_no = (row.cells[no_index] if no_index is not None and no_index < len(row.cells) else "") or (
+                printed.group(1) if (printed := _NUMBERED_TASK.match(name)) else str(n))  # "（7）推进…": (7)
             item_no = item_no.replace("（", "(").replace("）", ")")
             if table.structured:
                 targets = tuple(dict.fromkeys(_column_targets(name, table.header, roles, values, table.measure)))

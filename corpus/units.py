@@ -29,7 +29,7 @@ _OPEN = "（(〔[【“‘《"
 _CLOSE = "）)〕]】”’》"
 _SEPARATORS = "、，,；;"
 # A rule note: mentions who leads, "下同", or says the list is not repeated.
-_RULE_NOTE = re.compile(r"牵头单位|牵头部门|列第一位|列首位|排在第一位|排第一位|第一位的|下同|不再列出|不再单独列出|均涉及")
+_RULE_NOTE = re.compile(r"牵头单位|牵头部门|列第一位|列首位|列首的|排在第一位|排第一位|第一位的|下同|不再列出|不再单独列出|均涉及")
 _BARE_LEVEL = re.compile(r"^各?(省|市|县|区|州|盟|旗|乡|镇|自治区|直辖市|自治州|地|市州|县市|县区|市县|计划单列市)$")
 _EMPTY = re.compile(r"^[—\-－–/／、无\s]*$")
 _JOINERS = ("以及", "和", "及", "与", "同")

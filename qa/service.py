@@ -486,7 +486,7 @@ class PolicyQA:
             return list_answer(q, index, docs, index.tokenizer, lexicon, filters), q.phrases
         # a figure question looks a little deeper for the hit that states its figure (see _stating_figure)
         figure = q.intent in ("target", "investment")
-        hits = self._retrieve(index, q, filters, max(top_k, 10 if figure else 5))
+        hits = self._retrieve(index, q, filters, max(top_k, 10 if figure or q.intent == "owner" else 5))
         if "正文" in question:
             # "…安排正文（…部分）提出…": the body, not the annexed table that repeats it
             hits = [h for h in hits if not h.item.annex] or hits
@@ -500,6 +500,8 @@ class PolicyQA:
                           reason=self._why_unsupported(q, hits[0], index, lexicon, spans, docs)), q.phrases
         if figure:
             hits = self._stating_figure(q, hits, index, lexicon, spans)
+        elif q.intent == "owner" and not q.premise:
+            hits = self._stating_owner(q, hits, index, lexicon, spans, support)
         hits = hits[: max(top_k, 1)]
         if q.intent == "investment" and hits[0].item.investment and (
                 unnamed := unnamed_words(q, hits[0], index.tokenizer)):
@@ -543,6 +545,21 @@ class PolicyQA:
     def _not_asked(q, spans: tuple[str, ...], index: HybridIndex) -> frozenset[str]:
         """The words that named or described where to look: not asked of an item, counted where it has them."""
         return frozenset(t for span in (*spans, *described_scope(normalize(q.text))) for t in index.tokenizer(span))
+
+    def _stating_owner(self, q, hits: list[Hit], index: HybridIndex, lexicon, spans, support: float) -> list[Hit]:
+        """For an owner question whose best hit names no owner, a hit supported as well that does: the row
+        of the annexed task list that repeats a prose paragraph of the body, with its 推进单位."""
+        top = hits[0]
+        if top.clause.units or top.item.units or top.clause.lead_officials or top.item.lead_officials:
+            return hits
+        ignore = self._not_asked(q, spans, index)
+        spoken = self._state.names.spoken
+        for k, hit in enumerate(hits[1:10], start=1):
+            if not (hit.clause.units or hit.item.units):
+                continue
+            if coverage(q, hit, lexicon, index.tokenizer, ignore, spoken.get(hit.item.doc_id, "")) >= support - 0.05:
+                return [hit] + hits[:k] + hits[k + 1:]
+        return hits
 
     def _stating_figure(self, q, hits: list[Hit], index: HybridIndex, lexicon, spans) -> list[Hit]:
         """For a figure question, the first of the well-supported hits whose item states the figure asked

@@ -209,3 +209,76 @@ def test_a_two_character_abbreviation_is_found_spelled_out():
     assert abbreviates("保费", "投保的预付款保险费用")
     assert not abbreviates("保费", "保障防疫物资进口的费用")  # too far apart: not one compound
     assert not abbreviates("5G", "5G基站")
+
+
+class TestChaptersAndArticles:
+    """A regulation's 第X章 / 第X条, its owners in a bracket that also states the lead rule once."""
+
+    BODY = ("某市“菜篮子”市长负责制考核工作实施细则\n第一章 总则\n第一条 为做好考核工作，制定本细则。\n"
+            "第二条 考核每两年一次。\n第二章 生产能力\n第三条 蔬菜面积（8分）。播种面积达到前3年平均值的98%得基础分6分。"
+            "（市农业农村局、市发展改革委、市统计局，列首的为牵头单位，下同）\n"
+            "第四条 蔬菜产量（8分）。产量达到前3年平均值的98%得基础分6分。（市农业农村局、市财政局）\n")
+
+    def test_articles_are_items_under_their_chapters(self):
+        from corpus import parse_text
+
+        items = parse_text(self.BODY, "t").items
+        assert [i.item_no for i in items] == ["第一条", "第二条", "第三条", "第四条"]
+        assert items[2].section[-1] == "第二章生产能力"
+
+    def test_the_bracket_that_states_the_rule_names_the_owners_and_the_rule_holds_after_it(self):
+        from corpus import parse_text
+
+        _, _, third, fourth = parse_text(self.BODY, "t").items
+        assert third.units == ("市农业农村局", "市发展改革委", "市统计局") and third.lead_units == ("市农业农村局",)
+        assert fourth.lead_units == ("市农业农村局",)
+
+
+class TestFlattenedTaskLists:
+    """Task tables a converter wrote one cell per paragraph, in two more layouts."""
+
+    def test_a_category_column_before_the_number_and_a_unit_cell_merged_down(self):
+
+        cells = ["附件", "某区城市更新重点任务清单（2023-2025年）", "任务类型", "序号", "工作任务", "推进单位",
+                 "行动一：再造发展新极", "1", "推进东片区整体更新", "区规划资源局、区建设管理委",
+                 "2", "推进北片区规划研究", "区规划资源局、区商务委",
+                 "行动二：重塑美丽新居", "旧区改造", "3", "完成零星旧里房屋改造", "区房管局、各相关街镇",
+                 "旧住房更新改造", "4", "推进老旧住房成套改造", "5", "完成既有多层住宅加装电梯700台"]
+        text = "# 某区城市更新行动方案\n\n一、重点任务\n\n（一）推进整体更新。推进东片区整体更新。\n\n" + "\n\n".join(cells) + "\n"
+        from corpus.parse import parse_document
+        from corpus.read import read_string
+
+        items = [i for i in parse_document(read_string(text, kind="markdown"), "t").items if i.annex]
+        assert [i.item_no for i in items] == ["1", "2", "3", "4", "5"]
+        assert items[0].section == ("某区城市更新重点任务清单（2023-2025年）", "行动一：再造发展新极")
+        assert items[2].units == ("区房管局", "各相关街镇")
+        # rows 4 and 5 print no unit cell: the one merged down from row 3 covers them
+        assert items[3].units == items[4].units == ("区房管局", "各相关街镇")
+        assert items[3].section[-1] == "旧住房更新改造"
+
+    def test_numbered_task_cells_and_header_words_wrapped_in_their_cells(self):
+        from corpus.parse import parse_document
+        from corpus.read import read_string
+
+        cells = ["附件：", "某市交通精细化管理任务清单（2024-2026年）", "主要方向", "重点任务（2024-2026）",
+                 "2024年工作项目", "2025年计划", "牵头", "部门", "配合", "部门",
+                 "（一）", "提升设施环境品质", "1、改善城市道路环境",
+                 "（1）建设精品道路300条。", "建设精品道路100条。", "建设精品道路100条。", "设施养护处", "各区",
+                 "2、推进城市快速路更新整治",
+                 "（2）推进内环高架“年轻化”工程。", "完成三期工程。", "推进四期工程。", "设施养护处", "市道运中心"]
+        text = "# 某市交通精细化管理三年行动计划\n\n一、主要任务\n\n（一）改善道路环境。\n\n" + "\n\n".join(cells) + "\n"
+        items = [i for i in parse_document(read_string(text, kind="markdown"), "t").items if i.annex]
+        assert [i.item_no for i in items] == ["(1)", "(2)"]
+        second = items[1]
+        assert second.text.startswith("（2）推进内环高架“年轻化”工程。")
+        assert (second.units, second.lead_units) == (("设施养护处", "市道运中心"), ("设施养护处",))
+        assert second.section[-1] == "2、推进城市快速路更新整治"
+
+
+def test_a_sentence_numbered_inside_its_paragraph_names_its_own_actor():
+    from corpus import parse_text
+
+    parsed = parse_text("某市粮食应急预案\n一、组织机构和职责\n（一）成员单位职责。（1）市发展改革委负责综合协调。"
+                        "（2）市公安局负责维护粮食供应场所的治安秩序。（3）市财政局负责安排所需经费。\n", "t")
+    by_number = {c.text[:3]: c.units for c in parsed.clauses}
+    assert by_number["（2）"] == ("市公安局",) and by_number["（3）"] == ("市财政局",)

@@ -42,6 +42,13 @@ class TestUnderstand:
         q = understand("农村公路新改建由谁牵头？", lexicon)
         assert q.topic == "农村公路新改建"
 
+    @pytest.mark.parametrize(("question", "topic"), [
+        ("城市更新计划里建晨星口袋公园这件事，谁牵头？", "城市更新建晨星口袋公园"),  # 计划 is a question word too
+        ("清单中加快推进旧住房更新改造的那一项由哪些单位推进？", "清单中加快推进旧住房更新改造推进"),
+    ])
+    def test_topic_drops_words_that_point_at_the_task(self, lexicon, question, topic):
+        assert understand(question, lexicon).topic.replace(" ", "") == topic
+
 
 class TestOwnerOfAnItemWithoutOne:
     def test_the_item_is_cited_and_the_answer_is_a_refusal(self, lexicon):
@@ -57,6 +64,26 @@ class TestOwnerOfAnItemWithoutOne:
         assert not answer.found
         assert answer.answer.startswith(NOT_FOUND) and "未列明责任单位" in answer.answer
         assert answer.citations and answer.citations[0].item_id == item.item_id
+
+
+class TestOwnerFromTheAnnexedList:
+    def test_a_body_paragraph_without_owners_gives_way_to_the_row_that_names_them(self, tmp_path):
+        from corpus.config import Config
+        from qa.service import PolicyQA
+        from tests.support.fakes import HashEmbedder
+
+        cells = ["附件", "某区城市更新重点任务清单（2023-2025年）", "任务类型", "序号", "工作任务", "推进单位",
+                 "行动一：再造发展新极行动", "1", "重点推进东斯文里区域整体更新，打造发展新的增长引擎",
+                 "区规划资源局、区建设管理委、江宁路街道", "2", "推进走马塘片区规划研究", "区规划资源局、区商务委"]
+        text = ("# 某区城市更新行动方案\n\n二、重点任务\n\n（一）再造发展新极。重点推进东斯文里区域整体更新，"
+                "打造发展新的增长引擎。\n\n（二）重塑美丽新居。全面完成零星旧里改造。\n\n" + "\n\n".join(cells) + "\n")
+        svc = PolicyQA(Config(data_dir=tmp_path / "d", model_dir=tmp_path / "none"), HashEmbedder(32))
+        doc = tmp_path / "plan.md"
+        doc.write_text(text, encoding="utf-8")
+        svc.build([doc], progress=False)
+        answer = svc.ask("东斯文里区域整体更新由哪些单位推进？")
+        assert answer.found and answer.fields.units == ("区规划资源局", "区建设管理委", "江宁路街道")
+        assert "附件" in answer.citations[0].ref or "清单" in answer.citations[0].ref
 
 
 class TestAnswers:

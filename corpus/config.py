@@ -23,6 +23,7 @@ def default_home(environ: dict[str, str] | os._Environ) -> Path:
 
 
 EMBEDDERS = ("auto", "onnx", "torch")
+BACKENDS = ("local", "milvus")
 
 
 @dataclass(frozen=True)
@@ -47,10 +48,18 @@ class Config:
     embed_threads: int | None = None  # None: 1 when serving (steady latency on 2 cores), one per core when building
     query_prefix: str = "query: "
     passage_prefix: str = "passage: "
+    backend: str = "local"  # "local" (bm25s + FAISS in the index folder) or "milvus" (index.milvus)
+    milvus_uri: str | None = None  # a Milvus server's URI; None: a milvus-lite file in the data folder
+    milvus_token: str = ""
+    milvus_analyzer: str = '{"tokenizer": "standard"}'  # on a Milvus cluster: '{"tokenizer": "whitespace"}'
 
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def milvus_address(self) -> str:
+        return self.milvus_uri or str(self.data_dir / "milvus.db")
 
     def with_overrides(self, **changes: object) -> Config:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -82,4 +91,12 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
         changes["embedder"] = env["POLICYQA_EMBEDDER"]
     if "POLICYQA_PASSAGE_PREFIX" in env:
         changes["passage_prefix"] = env["POLICYQA_PASSAGE_PREFIX"]
+    if env.get("POLICYQA_BACKEND"):
+        if env["POLICYQA_BACKEND"] not in BACKENDS:
+            raise ValueError(f"POLICYQA_BACKEND must be one of {', '.join(BACKENDS)}, not {env['POLICYQA_BACKEND']!r}")
+        changes["backend"] = env["POLICYQA_BACKEND"]
+    for name, key in (("POLICYQA_MILVUS_URI", "milvus_uri"), ("POLICYQA_MILVUS_TOKEN", "milvus_token"),
+                      ("POLICYQA_MILVUS_ANALYZER", "milvus_analyzer")):
+        if env.get(name):
+            changes[key] = env[name]
     return replace(config, **changes)

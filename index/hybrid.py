@@ -64,12 +64,19 @@ class Candidates:
     """What each retrieval channel found: rows best first, and their scores (None: channel not asked)."""
 
     keyword: list[int] | None
-    keyword_scores: np.ndarray | None  # BM25 score of every clause
+    keyword_scores: np.ndarray | dict[int, float] | None  # every clause's BM25 score, or the found rows'
     dense: list[int] | None
     dense_scores: dict[int, float] | None
 
     def rankings(self) -> list[list[int]]:
         return [r for r in (self.keyword, self.dense) if r is not None]
+
+    def keyword_score(self, row: int) -> float:
+        if self.keyword_scores is None:
+            return 0.0
+        if isinstance(self.keyword_scores, dict):
+            return self.keyword_scores.get(row, 0.0)
+        return float(self.keyword_scores[row])
 
 
 @dataclass
@@ -90,6 +97,7 @@ class HybridIndex:
     query_cache: dict = field(default_factory=dict)  # query text → vector; officials ask alike
     item_names: dict = field(default_factory=dict)  # item id → (normalised section path, row name), filled as met
     item_df: tuple[int, dict[str, int]] | None = None  # stored item token counts (None: not given)
+    retrieval: object | None = None  # a remote backend that answers `candidates` (index.milvus)
     _tables: _ClauseTables = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -169,15 +177,20 @@ class HybridIndex:
             return np.zeros(len(self.clauses), dtype=np.float32)
         return np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)[: len(self.clauses)]
 
-    def dense_scores(self, query: str, candidates: int, mask: np.ndarray | None) -> dict[int, float]:
-        if self.embedder is None or not len(self.clauses):
-            return {}
+    def query_vector(self, query: str) -> np.ndarray:
+        """The query's embedding, shape (1, dim), from a small cache (a question is often asked again)."""
         vector = self.query_cache.get(query)
         if vector is None:
             vector = np.asarray(self.embedder.embed_queries([query]), dtype=np.float32)
             if len(self.query_cache) >= 4096:
                 self.query_cache.clear()
             self.query_cache[query] = vector
+        return vector
+
+    def dense_scores(self, query: str, candidates: int, mask: np.ndarray | None) -> dict[int, float]:
+        if self.embedder is None or not len(self.clauses):
+            return {}
+        vector = self.query_vector(query)
         params = None
         if mask is not None:
             selected = int(np.count_nonzero(mask))
@@ -229,7 +242,10 @@ class HybridIndex:
                    candidates: int = 100) -> Candidates:
         """The clauses each channel retrieves for a query under the filters, best first: BM25 (rows
         with a positive score, ties by row) and dense (ties by row). `mode` is hybrid, bm25 or dense.
-        How to fuse and re-rank them is the caller's (qa.ranking)."""
+        How to fuse and re-rank them is the caller's (qa.ranking). A remote `retrieval` backend (index.milvus)
+        answers instead of the local arrays when one is attached."""
+        if self.retrieval is not None:
+            return self.retrieval.candidates(self, query, filters, mode, candidates)
         mask = self.mask(filters)
         bm25 = self.bm25_scores(query) if mode in ("hybrid", "bm25") else None
         keyword: list[int] | None = None

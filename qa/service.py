@@ -221,6 +221,8 @@ class PolicyQA:
         self._write_lock = threading.Lock()
         self._load_lock = threading.Lock()
         self._state: Snapshot | None = None
+        self._milvus = None  # index.milvus.MilvusStore, when config.backend is "milvus"
+        self._rebuilt = False  # the version about to be loaded was built from scratch, not updated
         self.aliases = load_aliases()
         self.weights = weights or RankingWeights(rrf_k=config.rrf_k)  # qa.ranking: what each piece of evidence adds
 
@@ -231,10 +233,28 @@ class PolicyQA:
             self._remove_partial_writes()
         with self._load_lock:
             index = HybridIndex.load(self.config.index_dir, self.embedder, self.aliases)
+            if self.config.backend == "milvus":
+                self._attach_milvus(index)
             self._install(index)
         if replacing:
             _return_freed_memory()
         return self
+
+    def _attach_milvus(self, index: HybridIndex) -> None:
+        """Retrieval from the Milvus collection, brought up to this version first (after a write, from the
+        version loaded before it; on a first start, or if it holds another version, in full)."""
+        from index.milvus import MilvusRetrieval, MilvusSettings, MilvusStore
+
+        if self._milvus is None:
+            self._milvus = MilvusStore(MilvusSettings(self.config.milvus_address, self.config.milvus_token,
+                                                      analyzer=self.config.milvus_analyzer), self.config.data_dir)
+        if self._milvus.synced_version() != index.folder.name:
+            previous = self._state.index.folder if self._state is not None and not self._rebuilt else None
+            if previous is not None and not (previous / "manifest.json").exists():
+                previous = None
+            self._milvus.sync(previous, index.folder)  # a build (no previous): a new collection
+        self._rebuilt = False
+        index.retrieval = MilvusRetrieval(self._milvus, index)
 
     def refresh(self) -> bool:
         """Load the index version another process made current (a CLI ingest beside a running server);
@@ -364,6 +384,7 @@ class PolicyQA:
         with self._writing():
             self._keep_originals(parsed, {d.document.doc_id: (p.read_bytes(), p.name) for d, p in zip(parsed, paths, strict=True)})
             folder = build_index(self.config.index_dir, parsed, self.embedder, self.config.ivf_threshold, progress)
+            self._rebuilt = True
             self.load()
             self._drop_unused_originals()
         return folder

@@ -44,7 +44,9 @@ def real_config(tmp_path_factory):
     from corpus.config import Config, load_config
 
     base = load_config()
-    return Config(data_dir=tmp_path_factory.mktemp("data"), model_dir=base.model_dir)
+    # POLICYQA_BACKEND=milvus runs the tests that use this config against milvus-lite (.ci/run)
+    return Config(data_dir=tmp_path_factory.mktemp("data"), model_dir=base.model_dir, backend=base.backend,
+                  milvus_uri=base.milvus_uri, milvus_token=base.milvus_token)
 
 
 @pytest.fixture(scope="session")

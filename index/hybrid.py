@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, get_args
 
 import numpy as np
 
@@ -46,6 +46,10 @@ class Filters:
 
     def active(self) -> bool:
         return bool(self.doc_ids or self.units or self.officials or self.deadline or self.kinds or self.parts)
+
+
+SearchMode = Literal["hybrid", "bm25", "dense"]  # both channels fused, or one of them alone
+SEARCH_MODES: tuple[SearchMode, ...] = get_args(SearchMode)
 
 
 @dataclass(frozen=True)
@@ -238,12 +242,14 @@ class HybridIndex:
         top = np.argsort(-scores)[:candidates]
         return {int(rows[i]): float(scores[i]) for i in top}
 
-    def candidates(self, query: str, filters: Filters | None = None, mode: str = "hybrid",
+    def candidates(self, query: str, filters: Filters | None = None, mode: SearchMode = "hybrid",
                    candidates: int = 100) -> Candidates:
         """The clauses each channel retrieves for a query under the filters, best first: BM25 (rows
         with a positive score, ties by row) and dense (ties by row). `mode` is hybrid, bm25 or dense.
         How to fuse and re-rank them is the caller's (qa.ranking). A remote `retrieval` backend (index.milvus)
         answers instead of the local arrays when one is attached."""
+        if mode not in SEARCH_MODES:
+            raise ValueError(f"search mode must be one of {', '.join(SEARCH_MODES)}, not {mode!r}")
         if self.retrieval is not None:
             return self.retrieval.candidates(self, query, filters, mode, candidates)
         mask = self.mask(filters)
@@ -347,14 +353,6 @@ class _ClauseTables:
         return out
 
 
-def _progress(done: int, total: int, started: float) -> None:
-    rate = done / max(time.time() - started, 1e-6)
-    bar = "#" * int(30 * done / max(total, 1))
-    print(f"\rembedding clauses [{bar:<30}] {done}/{total} {rate:.0f} clauses/s", end="", file=sys.stderr)
-    if done == total:
-        print(file=sys.stderr)
-
-
 def embed_clauses(embedder, clauses: list[Clause], batch: int = 32, progress: bool = True) -> np.ndarray:
     """Passage embeddings for clauses, with a progress bar showing clauses/s.
 
@@ -362,18 +360,20 @@ def embed_clauses(embedder, clauses: list[Clause], batch: int = 32, progress: bo
     """
     if embedder is None or not clauses:
         return np.zeros((len(clauses), 0), dtype=np.float32)
+    from tqdm import tqdm
+
     texts = [dense_text(c) for c in clauses]
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     out: np.ndarray | None = None
-    started = time.time()
-    for start in range(0, len(order), batch):
-        rows = order[start : start + batch]
-        vectors = np.asarray(embedder.embed_passages([texts[i] for i in rows]), dtype=np.float32)
-        if out is None:
-            out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
-        out[rows] = vectors
-        if progress:
-            _progress(min(start + batch, len(order)), len(order), started)
+    with tqdm(total=len(order), desc="embedding clauses", unit=" clauses", disable=not progress,
+              file=sys.stderr) as bar:
+        for start in range(0, len(order), batch):
+            rows = order[start : start + batch]
+            vectors = np.asarray(embedder.embed_passages([texts[i] for i in rows]), dtype=np.float32)
+            if out is None:
+                out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
+            out[rows] = vectors
+            bar.update(len(rows))
     return out
 
 

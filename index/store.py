@@ -24,6 +24,7 @@ import os
 import shutil
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from importlib import metadata
@@ -155,11 +156,9 @@ def count_item_df(items: Iterable[Item], tokenizer: Callable[[str], list[str]]) 
     """Per document: [number of items, {token: number of its items containing the token}]."""
     by_doc: dict[str, list] = {}
     for item in items:
-        entry = by_doc.setdefault(item.doc_id, [0, {}])
+        entry = by_doc.setdefault(item.doc_id, [0, Counter()])
         entry[0] += 1
-        df = entry[1]
-        for token in set(tokenizer(item_df_text(item))):
-            df[token] = df.get(token, 0) + 1
+        entry[1].update(set(tokenizer(item_df_text(item))))
     return by_doc
 
 
@@ -265,9 +264,6 @@ def write_index(
     (trained once) for an update while the corpus stays within half to twice the size it was trained on.
     `written` holds, by file name, the JSON lines of the leading records as the previous version has them.
     """
-    import bm25s
-    import faiss
-
     versions_root = index_dir.parent / "indexes"
     versions_root.mkdir(parents=True, exist_ok=True)
     version = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
@@ -282,51 +278,11 @@ def write_index(
         embeddings = np.ascontiguousarray(embeddings, dtype=np.float32)
         np.save(tmp / "embeddings.npy", embeddings, allow_pickle=False)
         dim = int(embeddings.shape[1]) if embeddings.ndim == 2 and embeddings.shape[0] else 0
-        dense_type = "flat"
-        trained_on = None
-        if dim:
-            reused = _updated_ivf(dense_base, embeddings, len(clauses)) if len(clauses) > ivf_threshold else None
-            if reused is not None:
-                dense, trained_on = reused
-                dense_type = "ivf"
-            elif len(clauses) > ivf_threshold:
-                # IVF, not HNSW: at 206k clauses IVF (nprobe 16) had recall@10 0.93 against HNSW's
-                # 0.24, and built in 25 s (docs/performance.md). Vectors in float16: the same recall@10
-                # (0.941 at nprobe 16, 206k clauses), half the file a long-running server maps (155 MB)
-                nlist = int(min(4096, max(64, 4 * np.sqrt(len(clauses)))))
-                quantizer = faiss.IndexFlatIP(dim)
-                dense = faiss.IndexIVFScalarQuantizer(quantizer, dim, nlist, faiss.ScalarQuantizer.QT_fp16,
-                                                      faiss.METRIC_INNER_PRODUCT)
-                sample = embeddings[np.random.default_rng(0).choice(len(embeddings), min(len(embeddings), 64 * nlist), replace=False)]
-                dense.train(sample)
-                dense.nprobe = 16
-                dense.add(embeddings)
-                dense_type, trained_on = "ivf", len(clauses)
-            else:
-                dense = faiss.IndexFlatIP(dim)
-                dense.add(embeddings)
-            faiss.write_index(dense, str(tmp / "dense.faiss"))
-        by_id = {i.item_id: i for i in items}
-        known_tokens = clause_tokens or [None] * len(clauses)
-        corpus_tokens = [known if known is not None else tokenizer(bm25_text(c, by_id))
-                         for c, known in zip(clauses, known_tokens, strict=True)]
-        retriever = bm25s.BM25()
-        retriever.index(corpus_tokens or [["∅"]], show_progress=False)
-        retriever.save(str(tmp / "bm25"), show_progress=False)
-        _write_clause_tokens(tmp, corpus_tokens)
+        dense_type, trained_on = _write_dense(tmp, embeddings, len(clauses), ivf_threshold, dense_base) \
+            if dim else ("flat", None)
+        _write_bm25(tmp, clauses, items, tokenizer, clause_tokens)
         _write_item_df(tmp, items, tokenizer, item_df_by_doc or {})
-        manifest = {
-            "format_version": FORMAT_VERSION,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
-            "versions": _versions(),
-            "model": model_name,
-            "dimension": dim,
-            "dense": dense_type,
-            "dense_trained_on": trained_on,
-            "counts": {"documents": len(documents), "items": len(items), "clauses": len(clauses)},
-            "corpus_checksum": corpus_checksum(documents),
-            "documents": {d.doc_id: d.checksum for d in documents},
-        }
+        manifest = _manifest(documents, len(items), len(clauses), model_name, dim, dense_type, trained_on)
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
         final = versions_root / version
         os.replace(tmp, final)
@@ -344,6 +300,66 @@ def write_index(
         raise
     _prune(versions_root, keep={final.name})
     return final
+
+
+def _manifest(documents: list[Document], n_items: int, n_clauses: int, model_name: str, dim: int,
+              dense_type: str, trained_on: int | None) -> dict[str, Any]:
+    return {
+        "format_version": FORMAT_VERSION,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "versions": _versions(),
+        "model": model_name,
+        "dimension": dim,
+        "dense": dense_type,
+        "dense_trained_on": trained_on,
+        "counts": {"documents": len(documents), "items": n_items, "clauses": n_clauses},
+        "corpus_checksum": corpus_checksum(documents),
+        "documents": {d.doc_id: d.checksum for d in documents},
+    }
+
+
+def _write_dense(folder: Path, embeddings: np.ndarray, count: int, ivf_threshold: int,
+                 dense_base: DenseBase | None) -> tuple[str, int | None]:
+    """dense.faiss: exact (flat) up to `ivf_threshold` clauses, IVF above it; (its type, what IVF trained on)."""
+    import faiss
+
+    dim = int(embeddings.shape[1])
+    reused = _updated_ivf(dense_base, embeddings, count) if count > ivf_threshold else None
+    if reused is not None:
+        dense, trained_on = reused
+        faiss.write_index(dense, str(folder / "dense.faiss"))
+        return "ivf", trained_on
+    if count <= ivf_threshold:
+        dense = faiss.IndexFlatIP(dim)
+        dense.add(embeddings)
+        faiss.write_index(dense, str(folder / "dense.faiss"))
+        return "flat", None
+    # IVF, not HNSW: at 206k clauses IVF (nprobe 16) had recall@10 0.93 against HNSW's 0.24, and built in
+    # 25 s (docs/performance.md). Vectors in float16: the same recall@10 (0.941 at nprobe 16, 206k
+    # clauses), half the file a long-running server maps (155 MB)
+    nlist = int(min(4096, max(64, 4 * np.sqrt(count))))
+    dense = faiss.index_factory(dim, f"IVF{nlist},SQfp16", faiss.METRIC_INNER_PRODUCT)
+    rng = np.random.default_rng(0)
+    dense.train(embeddings[rng.choice(len(embeddings), min(len(embeddings), 64 * nlist), replace=False)])
+    faiss.extract_index_ivf(dense).nprobe = 16
+    dense.add(embeddings)
+    faiss.write_index(dense, str(folder / "dense.faiss"))
+    return "ivf", count
+
+
+def _write_bm25(folder: Path, clauses: list[Clause], items: list[Item], tokenizer,
+                clause_tokens: list[list[str] | None] | None) -> None:
+    """bm25/ and the clauses' tokens, tokenising only the clauses whose tokens are not known."""
+    import bm25s
+
+    by_id = {i.item_id: i for i in items}
+    known_tokens = clause_tokens or [None] * len(clauses)
+    corpus_tokens = [known if known is not None else tokenizer(bm25_text(c, by_id))
+                     for c, known in zip(clauses, known_tokens, strict=True)]
+    retriever = bm25s.BM25()
+    retriever.index(corpus_tokens or [["∅"]], show_progress=False)
+    retriever.save(str(folder / "bm25"), show_progress=False)
+    _write_clause_tokens(folder, corpus_tokens)
 
 
 def _write_item_df(folder: Path, items: list[Item], tokenizer, known: dict[str, list]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from corpus.aliases import names_unit
@@ -13,7 +14,7 @@ from corpus.roles import load_roles
 from corpus.tables import TOTAL_ROW, TOTAL_WORDS
 from index.hybrid import Filters, Hit, HybridIndex
 from qa.figures import PERIOD, YEAR, asked_figure, asked_object, kind_of_unit, miscut, missing_words, why_not
-from qa.understand import Question
+from qa.understand import Intent, Question
 
 NOT_FOUND = "未找到相关条目"
 
@@ -45,7 +46,7 @@ class AnswerFields:
 @dataclass(frozen=True)
 class Answer:
     question: str
-    intent: str
+    intent: Intent
     found: bool
     answer: str
     fields: AnswerFields = field(default_factory=AnswerFields)
@@ -372,7 +373,7 @@ def _general_text(d: _Draft) -> str | Answer:
 
 
 # How each intent is answered; any other intent is answered with the clause and its owners.
-_COMPOSERS = {
+_COMPOSERS: dict[Intent, Callable[[_Draft], str | Answer]] = {
     "lead_official": _lead_official_text,
     "deadline": _deadline_text,
     "investment": _figure_text,

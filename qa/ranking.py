@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from corpus.aliases import names_unit
 from corpus.normalize import normalize
-from index.hybrid import Filters, Hit, HybridIndex
+from index.hybrid import Filters, Hit, HybridIndex, SearchMode
 from qa.fusion import reciprocal_rank_fusion
 
 
@@ -43,7 +43,7 @@ class Evidence:
     wants_project: bool = False
 
 
-def rank(index: HybridIndex, query: str, filters: Filters | None = None, top_k: int = 10, mode: str = "hybrid",
+def rank(index: HybridIndex, query: str, filters: Filters | None = None, top_k: int = 10, mode: SearchMode = "hybrid",
            evidence: Evidence = Evidence(), weights: RankingWeights = RankingWeights(),
            candidates: int = 100) -> list[Hit]:
     """Ranked clauses for a query: the channels `mode` names (hybrid, bm25, dense), fused, boosted."""

@@ -647,17 +647,11 @@ class PolicyQA:
                             highlights, targets)
 
     def officials(self) -> list[dict]:
-        counts: dict[str, int] = {}
-        for item in self.index.items.values():
-            for name in item.lead_officials:
-                counts[name] = counts.get(name, 0) + 1
+        counts = Counter(name for item in self.index.items.values() for name in item.lead_officials)
         return [{"official": k, "items": v} for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
     def units(self) -> list[dict]:
-        counts: dict[str, int] = {}
-        for item in self.index.items.values():
-            for unit in item.units:
-                counts[unit] = counts.get(unit, 0) + 1
+        counts = Counter(unit for item in self.index.items.values() for unit in item.units)
         return [
             {"unit": u, "aliases": sorted(self._state.lexicon.aliases.variants(u) - {u}), "items": n}
             for u, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))

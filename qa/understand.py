@@ -7,11 +7,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
+from typing import Literal, get_args
 
 from corpus.aliases import AliasTable, same_level_variants
 from corpus.normalize import normalize
 
-INTENTS = ("list", "lead_official", "deadline", "investment", "target", "owner", "general")
+Intent = Literal["list", "lead_official", "deadline", "investment", "target", "owner", "general"]
+INTENTS: tuple[Intent, ...] = get_args(Intent)
 
 _LIST = re.compile(
     r"(牵头|负责|承担|涉及|分管|参与|包括|包含|有|列|指导|配合)了?的?(哪些|几项|多少项|哪几项|哪几条|哪几部分|哪几个方面|哪些条|哪几|哪项|哪一项)(?!单位|部门|机构)|"
@@ -58,7 +60,7 @@ _PUNCT = re.compile(r"[\s？?！!。，,、；;：:“”\"'（）()《》]+")
 @dataclass(frozen=True)
 class Question:
     text: str
-    intent: str
+    intent: Intent
     units: tuple[str, ...]  # as written in the corpus (canonical forms of any alias used)
     officials: tuple[str, ...]
     topic: str  # what is left for retrieval
@@ -264,7 +266,7 @@ def _parts(norm: str) -> list[str]:
     return [p for p in re.split(r"[？?]|[，,](?=[^，,]*(?:哪|谁|多少|何时|什么时候))", norm) if p.strip()]
 
 
-def _intent_of(part: str) -> str:
+def _intent_of(part: str) -> Intent:
     if _LEAD_OFFICIAL.search(part):
         return "lead_official"
     if _DEADLINE.search(part):

@@ -68,10 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     results = {"local": _measure(local, embedder), "milvus": _measure(milvus, embedder)}
     same = sum(a == b for a, b in zip(results["local"]["answers"], results["milvus"]["answers"], strict=True))
     print(machine_line())
-    print(table(f"bundled corpus ({results['local']['clauses']} clauses), embedder {embedder.name}",
+    table(f"bundled corpus ({results['local']['clauses']} clauses), embedder {embedder.name}",
                 ["backend", "build s", "add 20-item doc s", "replace s", "delete s", "/ask p50 ms", "/ask p95 ms"],
                 [[name, f"{r['build_s']:.1f}", f"{r['add_s']:.1f}", f"{r['replace_s']:.1f}", f"{r['delete_s']:.1f}",
-                  f"{r['ask']['p50']:.1f}", f"{r['ask']['p95']:.1f}"] for name, r in results.items()]))
+                  f"{r['ask']['p50']:.1f}", f"{r['ask']['p95']:.1f}"] for name, r in results.items()])
     print(f"identical answers: {same} of {len(QUESTIONS)}")
     return 0
 

@@ -107,6 +107,8 @@ def make_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("build", help="build the model (if missing) and the index of the bundled corpus")
     p.add_argument("--corpus", nargs="*", help="document files (default: the bundled corpus)")
+    p.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                   help="parse and embed on Ray: a cluster's address, or none for a local Ray")
 
     p = sub.add_parser("ask", help="ask a question in Chinese")
     p.add_argument("question")

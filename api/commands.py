@@ -41,7 +41,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     model_s = time.time() - started
     paths = [Path(p) for p in args.corpus] if args.corpus else None
     t0 = time.time()
-    folder = svc.build(paths)
+    folder = svc.build(paths, ray=getattr(args, "ray", None))
     m = svc.index.manifest
     secs = time.time() - t0
     print(

@@ -383,10 +383,13 @@ def build_index(
     embedder,
     ivf_threshold: int = 50_000,
     progress: bool = True,
+    embeddings: np.ndarray | None = None,
 ) -> Path:
-    """Build an index from parsed documents, from scratch."""
+    """Build an index from parsed documents, from scratch; `embeddings` when they were computed elsewhere
+    (index.ray_build), in `parsed_records` order."""
     documents, items, clauses = parsed_records(parsed)
-    embeddings = embed_clauses(embedder, clauses, progress=progress)
+    if embeddings is None:
+        embeddings = embed_clauses(embedder, clauses, progress=progress)
     return _write(index_dir, documents, items, clauses, embeddings, embedder, ivf_threshold)
 
 

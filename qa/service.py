@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import dataclasses
+import functools
 import importlib.util
 import re
 import threading
@@ -19,6 +20,7 @@ from corpus.aliases import derive_aliases, document_level, load_aliases
 from corpus.config import Config
 from corpus.model import Item, Target
 from corpus.normalize import normalize
+from corpus.parse import doc_id_from_path
 from corpus.tables import TOTAL_WORDS
 from index.errors import IndexUnavailable, ModelUnavailable, StorageFull
 from index.hybrid import Filters, Hit, HybridIndex, build_index, update_index
@@ -377,13 +379,27 @@ class PolicyQA:
     def _drop_unused_originals(self) -> None:
         self.originals.keep_only({d.checksum for d in self.index.documents})
 
-    def build(self, paths: list[Path] | None = None, progress: bool = True) -> Path:
-        """Build the index from scratch (default: the bundled corpus)."""
+    def build(self, paths: list[Path] | None = None, progress: bool = True, ray: str | None = None,
+              embedder_factory=None) -> Path:
+        """Build the index from scratch (default: the bundled corpus). With `ray` (a cluster's address, or
+        "" for a local Ray) documents are parsed and embedded on Ray (index.ray_build), each actor making
+        its embedder with `embedder_factory` (default: the configured model, one thread)."""
         paths = list(paths or bundled_sources())
-        parsed = [parse_file(p) for p in paths]
+        embeddings = None
+        if ray is None:
+            parsed = [parse_file(p) for p in paths]
+        else:
+            from index.ray_build import ray_parse_and_embed
+
+            parsed, embeddings = ray_parse_and_embed(
+                paths, [doc_id_from_path(p) for p in paths],
+                embedder_factory or functools.partial(load_embedder, dataclasses.replace(self.config, embed_threads=1),
+                                                      False),
+                address=ray or None)
         with self._writing():
             self._keep_originals(parsed, {d.document.doc_id: (p.read_bytes(), p.name) for d, p in zip(parsed, paths, strict=True)})
-            folder = build_index(self.config.index_dir, parsed, self.embedder, self.config.ivf_threshold, progress)
+            folder = build_index(self.config.index_dir, parsed, self.embedder, self.config.ivf_threshold, progress,
+                                 embeddings=embeddings)
             self._rebuilt = True
             self.load()
             self._drop_unused_originals()

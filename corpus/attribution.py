@@ -262,7 +262,7 @@ class Attributor:
                 return self._build(roles, [], None, sentence, False, False)
         units, end = self._units_at(s, 1 if s.startswith("请") else 0)  # "请财政部…": a duty handed to X
         if units:
-            predicate = s[end:]
+            predicate = re.sub(r"^[：:](?=[\u4e00-\u9fa5])", "", s[end:])  # "区体育局：负责…": the unit titles its duty
             if not predicate or _NOT_A_PREDICATE.match(predicate):
                 return None
         else:
@@ -384,7 +384,7 @@ def _boundary(s: str, end: int) -> bool:
     if end >= len(s):
         return True
     nxt = s[end]
-    return nxt in "、，,。；;（(" or _ETC.match(s, end) is not None or s.startswith(("和", "及", "与", "以及", "会同", "要", "应", "须", "将", "负责", "牵头",
+    return nxt in "、，,。；;（(：:" or _ETC.match(s, end) is not None or s.startswith(("和", "及", "与", "以及", "会同", "要", "应", "须", "将", "负责", "牵头",
                                                  "于", "在", "对", "按", "根据", "联合", "共同", "统筹", "组织", "指导",
                                                  "配合", "参与", "协助", "制定", "推动", "推进", "加快", "加强", "开展",
                                                  "落实", "做好", "建立", "完善", "支持", "引导", "研究", "发布", "会商",

@@ -16,6 +16,7 @@ from corpus.deadlines import stated_deadline
 from corpus.model import Clause, Item
 from corpus.normalize import normalize
 from corpus.targets import extract_targets
+from corpus.units import is_sector_department
 
 # Longer than this, a sentence is split again (the e5 window is 512 tokens; keep chunks well inside it).
 MAX_CLAUSE_CHARS = 300
@@ -96,7 +97,10 @@ def split_clauses(item: Item, groups: list[Group] | None = None, attributor: Att
             if subject is not None and subject.units is not None:
                 units, leads = subject.units.units, subject.units.lead_units
                 carried = subject if att is None else None
-                if (att is not None and att.units is not None and set(units) <= set(att.units.units)
+                if att is not None and att.units is not None and all(is_sector_department(u) for u in units):
+                    # "…人力资源社会保障部门要…（责任单位：市委宣传部、…）": the sector acts, the bracket owns
+                    units, leads = base_units, base_leads
+                elif (att is not None and att.units is not None and set(units) <= set(att.units.units)
                         and units[-1] + "等" in re.sub(r"\s+", "", sentence)):
                     # "X、Y等部门要…（X、Y、Z负责）": the sentence names some owners and says there are
                     # more (等); the bracket names them all. "X和Y负责…" names its own, closed list.

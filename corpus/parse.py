@@ -67,6 +67,14 @@ _GOAL_FORMULA = re.compile(r"(?:特制定|制定本|现提出|现就|现将)[^�
 _GOAL_DATE = re.compile(r"(?:到|至|力争)\s*(?:19|20)\d\d\s*年")
 
 
+def _numbered_run(blocks: list, has_attribution) -> bool:
+    """Headings 三、四、… (or （三）（四）…) in sequence that assign work: the body of a document that lost its
+    start, not a few numbered lines of something else."""
+    return (bool(blocks) and blocks[0].level in (1, 2)
+            and all(b.level == blocks[0].level and b.number == blocks[0].number + k for k, b in enumerate(blocks))
+            and any(has_attribution(b.text) for b in blocks))
+
+
 def goal_statement(preamble: list[tuple[int, str]]) -> tuple[int, str] | None:
     """The preamble's last sentence group when it states the plan's aim with a date or a figure and
     ends by announcing what follows ("为…，到2030年，…完成一批国家级零碳园区建设，特制定方案如下。")."""
@@ -96,6 +104,11 @@ def parse_document(doc: BlockDocument, doc_id: str, source: str = "", attributor
     if known:
         attributor = Attributor(attributor.vocab, attributor.lexicon.with_known(known))
     tree = build_tree(split_collapsed(lines), attributor.has_attribution, paragraphs=doc.kind != "text")
+    if not tree.root.children:  # no numbering from 1: a fragment of a document, numbered from where it starts
+        fragment = build_tree(split_collapsed(lines), attributor.has_attribution, paragraphs=doc.kind != "text",
+                              any_start=True)
+        if _numbered_run(fragment.root.children, attributor.has_attribution):
+            tree = fragment
     document = document_metadata(doc_id, doc.meta, [t for _, t in (tree.preamble or lines)[:80]] or
                                  [t for _, t in lines[:80]], source, checksum, [t for _, t in tree.trailer])
     warnings: list[ParseWarning] = []

@@ -121,7 +121,8 @@ def starts_with_marker(text: str) -> bool:
     return _match_marker(text) is not None
 
 
-def build_tree(lines: list[tuple[int, str]], has_attribution=None, paragraphs: bool = False) -> ProseTree:
+def build_tree(lines: list[tuple[int, str]], has_attribution=None, paragraphs: bool = False,
+               any_start: bool = False) -> ProseTree:
     """Build the block tree of a prose region (lines are (line number, text), blank lines removed).
 
     `has_attribution(text)` says whether a block's text names who is responsible; the "１ " style of
@@ -180,7 +181,8 @@ def build_tree(lines: list[tuple[int, str]], has_attribution=None, paragraphs: b
                     and has_attribution(stack[-1].text)
                 )
             else:
-                ok = number == 1 or number == last_at_level.get(level, -99) + 1
+                # `any_start`: a fragment whose numbering begins past 1 ("三、…" with 一、 and 二、 lost)
+                ok = number == 1 or number == last_at_level.get(level, -99) + 1 or (any_start and not root.children)
             if ok and in_trailer and not (level == 1 and number == 1 and is_title_line(prev_raw)):
                 ok = False  # "附件：1.…" lists the annexes; it does not open items
             if ok and _SPACE_STYLE.match(to_halfwidth(text)):

@@ -39,6 +39,10 @@ def item_id(doc_id: str, section: tuple[str, ...], item_no: str, norm: str, seen
     return found
 
 
+_TASK_VERBS = ("推动", "推进", "加强", "建立", "完善", "开展", "做好", "落实", "组织", "实施", "提升", "强化")
+_UNIT_TITLE = re.compile(r"^([^。；;：:，,、（(）)\s]{2,16})[。：:]")  # a unit's name as the paragraph's title
+
+
 def heading_title(block: Block) -> str:
     return tidy(block.marker + block.head)
 
@@ -213,6 +217,13 @@ class ProseItems:
             if section_att is not None and section_att.units is not None:
                 units, leads = list(section_att.units.units), list(section_att.units.lead_units)
                 roles = list(section_att.roles)
+        titled = _UNIT_TITLE.match(to_halfwidth(body).strip()) if not units else None
+        if titled and self._unit_title(titled.group(1)):
+            # "1.街道消委办。牵头开展…": a duty paragraph opened by the unit it is about
+            units = [titled.group(1)]
+            roles = [(units[0], "responsible")]
+            if re.match(r"(?:负责)?牵头", body.strip()[titled.end():].strip()):
+                leads = list(units)
         if not units:
             for sentence in re.split(r"(?<=[。；;\n])", body):
                 subject = self.attributor.subject(sentence, heading_units, first_leads)
@@ -244,6 +255,13 @@ class ProseItems:
         )
         self.items.append(item)
         self.clauses.extend(split_clauses(item, groups, self.attributor, heading_units, first_leads))
+
+    def _unit_title(self, title: str) -> bool:
+        """"街道消委办", "派出所", "建管中心": a short name that reads as a unit, not a task ("推动纳入平台")."""
+        lexicon = self.attributor.lexicon
+        if not lexicon.looks_like_unit(title) or title.startswith(_TASK_VERBS):
+            return False
+        return lexicon.suffix_of(title) not in lexicon.weak or len(title) <= 4
 
     def _heading_deadline(self, block: Block) -> str | None:
         """"（一）动员部署阶段（4月底前）": a time in brackets on the item's heading line."""

@@ -39,7 +39,7 @@ def _service(documents: str | None):
     config = dataclasses.replace(load_config(), data_dir=Path(tempfile.mkdtemp(prefix="policyqa-same-")))
     service = PolicyQA(config, load_embedder(config))
     paths = bundled_sources() if documents is None else sorted(
-        p for p in (ROOT / documents).iterdir() if p.suffix in (".txt", ".md", ".html"))
+        p for p in (ROOT / documents).iterdir() if p.suffix in (".txt", ".md", ".html") and p.name != "README.md")
     service.build(list(paths), progress=False)
     return service
 

@@ -56,6 +56,11 @@ class TestRolePhrasings:
         # another field after the units ends the list ("；适用范围：…")
         ("放宽人才中介机构限制。（负责部门：省人力资源社会保障厅、省商务厅；适用范围：所有试验区，下同）",
          ("省人力资源社会保障厅", "省商务厅"), ()),
+        # the unit titles its duty with a colon; a sector's departments act in State Council documents
+        ("做好应急避难场所建设。区体育局：负责利用体育场馆建设应急避难场所。", ("区体育局",), ()),
+        ("加强用地保障。自然资源部门要将配套幼儿园建设用地纳入国土空间规划。", ("自然资源部门",), ()),
+        # what an actor goes by is not an actor ("根据区网格中心要求", "基于跨部门…")
+        ("推动纳入平台。根据区网格中心要求，推动纳入区级平台。", (), ()),
         # a unit after a comma that is an object, not an actor, names no one
         ("加大资金投入，支持省科技厅开展关键技术攻关。", (), ()),
         ("完善工作机制，省财政厅的专项资金按季度拨付。", (), ()),
@@ -72,6 +77,13 @@ class TestStatedOwnersOverSentenceSubjects:
         first = parsed.clauses[1]
         assert first.text.startswith("省发展改革委、省财政厅等部门")
         assert first.units == ("省发展改革委", "省财政厅", "省商务厅", "各市人民政府")
+
+    def test_a_sector_acting_in_a_sentence_leaves_the_bracket_its_owners(self):
+        parsed = parse_text(NOTICE + "一、工作\n（十四）加强政策宣传。人力资源社会保障部门要在市日报开设专门版面刊登招聘信息。"
+                            "（责任单位：市委宣传部、市人力资源社会保障局）\n", "t")
+        second = parsed.clauses[1]
+        assert second.text.startswith("人力资源社会保障部门要")
+        assert second.units == ("市委宣传部", "市人力资源社会保障局")
 
     def test_a_sentence_naming_its_own_closed_list_keeps_it(self):
         parsed = parse_text(NOTICE + "一、工作\n7.稳定市场价格。市发展改革委和市市场监管局负责组织企业签署承诺书。"

@@ -282,3 +282,22 @@ def test_a_sentence_numbered_inside_its_paragraph_names_its_own_actor():
                         "（2）市公安局负责维护粮食供应场所的治安秩序。（3）市财政局负责安排所需经费。\n", "t")
     by_number = {c.text[:3]: c.units for c in parsed.clauses}
     assert by_number["（2）"] == ("市公安局",) and by_number["（3）"] == ("市财政局",)
+
+
+def test_a_duty_paragraph_opened_by_its_units_name():
+    from corpus import parse_text
+
+    items = parse_text("某街道独居老人消防安全工作实施方案\n一、职责分工\n1.街道消委办。牵头开展独居老人消防安全关爱工作。\n"
+                       "2.派出所。配合开展关爱工作，负责消防安全隐患的确认。\n3.加强宣传。开展消防宣传进社区活动。\n", "t").items
+    assert [(i.units, i.lead_units) for i in items] == [(("街道消委办",), ("街道消委办",)), (("派出所",), ()),
+                                                        ((), ())]
+
+
+def test_a_fragment_numbered_from_where_it_starts():
+    from corpus import parse_text
+
+    # the scrape lost 一、 and 二、: the items from 三、 on are still the document's items
+    parsed = parse_text("某市人民政府办公室关于做好疫情防控期间就业工作的通知\n三、鼓励就地就近就业。引导农民工就地就近就业"
+                        "（市人社局牵头，各县〔市、区〕人民政府配合）。\n四、加强就业服务。开展线上招聘（市人社局负责）。\n", "t")
+    assert [i.item_no for i in parsed.items] == ["三", "四"]
+    assert parsed.items[0].lead_units == ("市人社局",)

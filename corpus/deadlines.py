@@ -79,8 +79,9 @@ def find_time_expressions(text: str) -> list[TimeExpression]:
         expr = m.group("expr").strip()
         if not expr or len(expr) < 2:
             continue
-        if _RELATIVE_RE.fullmatch(expr) and not re.search(r"内|之日起|[后後]|以内", expr):
-            continue  # "3年", "6个月": a duration, not a deadline
+        if _RELATIVE_RE.fullmatch(expr) and not re.search(r"内|之日起|[后後]|以内", expr) \
+                and not re.match(r"(?:19|20)\d\d\s*年", expr):
+            continue  # "3年", "6个月": a duration, not a deadline ("2035年前" is a year: by 2035)
         start = m.start("expr") + (len(m.group("expr")) - len(m.group("expr").lstrip()))
         out.append(TimeExpression(expr, start, start + len(expr), _strength(m, text)))
     return out

@@ -96,3 +96,16 @@ class TestBaselineIsNoTarget:
     ])
     def test_the_number_it_grows_from_is_left_out(self, text, expected):
         assert [(t.value, t.unit) for t in extract_targets(text)] == expected
+
+
+class TestDeadlineExpressions:
+    @pytest.mark.parametrize(("text", "deadline"), [
+        ("2035年前全部完成建设任务", "2035年前"),  # a year followed by 前: by that year
+        ("请服务办于7月21日前上报统计表", "7月21日前"),
+        ("3年前已经建成投用", None),  # a number of years before now: no deadline
+        ("6个月内完成整改", "6个月内"),
+    ])
+    def test_the_deadline_a_sentence_states(self, text, deadline):
+        from corpus.deadlines import stated_deadline
+
+        assert stated_deadline(normalize(text)) == deadline

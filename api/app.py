@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -87,6 +88,16 @@ def _watch(service: PolicyQA, every: float, stop: threading.Event) -> None:
             log.exception("index refresh failed")
 
 
+_RESPONSES = {
+    401: {"model": ErrorResponse, "description": "missing or wrong X-API-Key"},
+    403: {"model": ErrorResponse, "description": "writes disabled (no key configured)"},
+    413: {"model": ErrorResponse, "description": "request body over its limit"},
+    415: {"model": ErrorResponse, "description": "wrong content type"},
+    422: {"model": ErrorResponse, "description": "bad input"},
+    503: {"model": ErrorResponse, "description": "index not loaded yet"},
+}
+
+
 def create_app(config: Config, service: PolicyQA | None = None, load: bool = True,
                start_in_background: bool = False) -> FastAPI:
     """The app; `service` is loaded at startup unless one is passed in already loaded.
@@ -101,28 +112,6 @@ def create_app(config: Config, service: PolicyQA | None = None, load: bool = Tru
         threading.Thread(target=_watch, args=(s, config.watch_seconds, stop_watch), daemon=True,
                          name="policyqa-index-watch").start()
 
-    def start() -> None:
-        try:
-            rt.starting = "正在加载模型（首次启动时先生成模型，需要几分钟）"
-            from qa.service import load_embedder
-
-            s = rt.service or PolicyQA(config, load_embedder(config))
-            rt.service = s
-            if not s.ready:
-                if s.has_index():
-                    rt.starting = "正在加载索引"
-                    s.load()
-                else:
-                    rt.starting = "正在为内置文档建立索引（首次启动）"
-                    s.build(progress=False)
-            s.ask("预热")
-            rt.starting = None
-            log.info(json.dumps({"event": "ready", "documents": s.index.manifest.counts["documents"]}))
-            watch(s)
-        except Exception as exc:  # the server stays up and says why it cannot answer
-            log.exception("start failed")
-            rt.starting = f"启动失败：{exc}"
-
     mcp = create_mcp(rt.ready_service)
 
     @asynccontextmanager
@@ -134,21 +123,10 @@ def create_app(config: Config, service: PolicyQA | None = None, load: bool = Tru
     @asynccontextmanager
     async def serving(_app: FastAPI):
         if start_in_background:
-            threading.Thread(target=start, daemon=True, name="policyqa-start").start()
+            threading.Thread(target=_start_in_background, args=(rt, config, watch), daemon=True,
+                             name="policyqa-start").start()
         else:
-            if rt.service is None:
-                from qa.service import load_embedder
-
-                rt.service = PolicyQA(config, load_embedder(config))
-            s = rt.service
-            if load and not s.ready:
-                try:
-                    s.load()
-                except Unavailable as exc:
-                    log.error("index not loaded: %s", exc)
-            if s.ready:
-                s.ask("预热")  # load the model and the tokenizer's dictionary now, not on the first question
-            watch(s)
+            _start_now(rt, config, load, watch)
         yield
         stop_watch.set()
         if rt.writer is not None:
@@ -161,26 +139,12 @@ def create_app(config: Config, service: PolicyQA | None = None, load: bool = Tru
         title="policyqa",
         version="0.1.0",
         description="Cited answers over Chinese government policy documents (责任分解、工作要点).",
-        responses={
-            401: {"model": ErrorResponse, "description": "missing or wrong X-API-Key"},
-            403: {"model": ErrorResponse, "description": "writes disabled (no key configured)"},
-            413: {"model": ErrorResponse, "description": "request body over its limit"},
-            415: {"model": ErrorResponse, "description": "wrong content type"},
-            422: {"model": ErrorResponse, "description": "bad input"},
-            503: {"model": ErrorResponse, "description": "index not loaded yet"},
-        },
+        responses=_RESPONSES,
     )
     app.state.runtime = rt
     app.add_middleware(RequestLog)
 
-    def methods_of(path: str) -> set[str]:
-        from starlette.routing import Match
-
-        scope = {"type": "http", "path": path, "method": "GET"}
-        return {m for r in _leaf_routes(app.routes) if r.matches(scope)[0] != Match.NONE
-                for m in (getattr(r, "methods", None) or ())}
-
-    app.add_middleware(RequestGuard, config=config, methods_of=methods_of)
+    app.add_middleware(RequestGuard, config=config, methods_of=functools.partial(_methods_of, app))
     _add_error_handlers(app)
     app.mount("/mcp", mcp.streamable_http_app())  # MCP over streamable HTTP, behind the same keys
     app.include_router(create_openai_router(
@@ -189,14 +153,69 @@ def create_app(config: Config, service: PolicyQA | None = None, load: bool = Tru
     for router in (service_routes.router, ask_routes.router, tasks_routes.router, documents_routes.router):
         app.include_router(router)
 
+    _mount_docs(app)
+    app.include_router(service_routes.pages)
+    return app
+
+
+def _methods_of(app: FastAPI, path: str) -> set[str]:
+    """The methods the app's routes answer at `path` (for 405 and OPTIONS)."""
+    from starlette.routing import Match
+
+    scope = {"type": "http", "path": path, "method": "GET"}
+    return {m for r in _leaf_routes(app.routes) if r.matches(scope)[0] != Match.NONE
+            for m in (getattr(r, "methods", None) or ())}
+
+
+def _mount_docs(app: FastAPI) -> None:
+    """Swagger UI 5 (it renders OpenAPI 3.1, which FastAPI writes), as the fastapi-offline wheel carries it."""
     import fastapi_offline
     from fastapi.staticfiles import StaticFiles
 
-    # Swagger UI 5 (it renders OpenAPI 3.1, which FastAPI writes), as the fastapi-offline wheel carries it
     assets = Path(fastapi_offline.__file__).parent / "static"
     app.mount(DOCS_ASSETS, StaticFiles(directory=str(assets)), name="docs-assets")
-    app.include_router(service_routes.pages)
-    return app
+
+
+def _start_now(rt: Runtime, config: Config, load: bool, watch) -> None:
+    """Before the server listens: the service (made here unless one was passed in) loaded and warmed."""
+    if rt.service is None:
+        from qa.service import load_embedder
+
+        rt.service = PolicyQA(config, load_embedder(config))
+    s = rt.service
+    if load and not s.ready:
+        try:
+            s.load()
+        except Unavailable as exc:
+            log.error("index not loaded: %s", exc)
+    if s.ready:
+        s.ask("预热")  # load the model and the tokenizer's dictionary now, not on the first question
+    watch(s)
+
+
+def _start_in_background(rt: Runtime, config: Config, watch) -> None:
+    """While the server listens: the model loaded (built on first use), the index loaded or built from the
+    bundled corpus in an empty home; `rt.starting` says which, for the 503s meanwhile."""
+    try:
+        rt.starting = "正在加载模型（首次启动时先生成模型，需要几分钟）"
+        from qa.service import load_embedder
+
+        s = rt.service or PolicyQA(config, load_embedder(config))
+        rt.service = s
+        if not s.ready:
+            if s.has_index():
+                rt.starting = "正在加载索引"
+                s.load()
+            else:
+                rt.starting = "正在为内置文档建立索引（首次启动）"
+                s.build(progress=False)
+        s.ask("预热")
+        rt.starting = None
+        log.info(json.dumps({"event": "ready", "documents": s.index.manifest.counts["documents"]}))
+        watch(s)
+    except Exception as exc:  # the server stays up and says why it cannot answer
+        log.exception("start failed")
+        rt.starting = f"启动失败：{exc}"
 
 
 def _leaf_routes(routes):

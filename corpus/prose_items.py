@@ -207,30 +207,8 @@ class ProseItems:
                 roles.extend(att.roles)
             deadline = deadline or att.deadline
         heading_units, _ = self._heading_units(block)
-        if not units and heading_units:
-            units = list(heading_units)
-            roles = [(u, "responsible") for u in units]
-            if len(units) == 1:
-                leads = list(units)
         if not units:
-            section_att = self._section_attribution(block)
-            if section_att is not None and section_att.units is not None:
-                units, leads = list(section_att.units.units), list(section_att.units.lead_units)
-                roles = list(section_att.roles)
-        titled = _UNIT_TITLE.match(to_halfwidth(body).strip()) if not units else None
-        if titled and self._unit_title(titled.group(1)):
-            # "1.街道消委办。牵头开展…": a duty paragraph opened by the unit it is about
-            units = [titled.group(1)]
-            roles = [(units[0], "responsible")]
-            if re.match(r"(?:负责)?牵头", body.strip()[titled.end():].strip()):
-                leads = list(units)
-        if not units:
-            for sentence in re.split(r"(?<=[。；;\n])", body):
-                subject = self.attributor.subject(sentence, heading_units, first_leads)
-                if subject is not None and subject.units is not None:
-                    units.extend(u for u in subject.units.units if u not in units)
-                    leads.extend(u for u in subject.units.lead_units if u not in leads and subject.units.lead_stated)
-                    roles.extend(r for r in subject.roles if r[0] not in dict(roles))
+            units, leads, roles = self._unstated_owners(block, body, heading_units, first_leads)
         norm = normalize(body)
         if deadline is None:
             deadline = self._heading_deadline(block) or stated_deadline(norm)
@@ -255,6 +233,34 @@ class ProseItems:
         )
         self.items.append(item)
         self.clauses.extend(split_clauses(item, groups, self.attributor, heading_units, first_leads))
+
+    def _unstated_owners(self, block: Block, body: str, heading_units: tuple[str, ...],
+                         first_leads: bool) -> tuple[list[str], list[str], list[tuple[str, str]]]:
+        """(units, leads, roles) of an item whose text states no owner in an attribution: the heading's
+        units, else the section's attribution, else a unit titling the paragraph, else the units its
+        sentences name as their actors."""
+        if heading_units:
+            units = list(heading_units)
+            return units, list(units) if len(units) == 1 else [], [(u, "responsible") for u in units]
+        section_att = self._section_attribution(block)
+        if section_att is not None and section_att.units is not None:
+            return list(section_att.units.units), list(section_att.units.lead_units), list(section_att.roles)
+        titled = _UNIT_TITLE.match(to_halfwidth(body).strip())
+        if titled and self._unit_title(titled.group(1)):
+            # "1.街道消委办。牵头开展…": a duty paragraph opened by the unit it is about
+            unit = titled.group(1)
+            lead = re.match(r"(?:负责)?牵头", body.strip()[titled.end():].strip()) is not None
+            return [unit], [unit] if lead else [], [(unit, "responsible")]
+        units: list[str] = []
+        leads: list[str] = []
+        roles: list[tuple[str, str]] = []
+        for sentence in re.split(r"(?<=[。；;\n])", body):
+            subject = self.attributor.subject(sentence, heading_units, first_leads)
+            if subject is not None and subject.units is not None:
+                units.extend(u for u in subject.units.units if u not in units)
+                leads.extend(u for u in subject.units.lead_units if u not in leads and subject.units.lead_stated)
+                roles.extend(r for r in subject.roles if r[0] not in dict(roles))
+        return units, leads, roles
 
     def _unit_title(self, title: str) -> bool:
         """"街道消委办", "派出所", "建管中心": a short name that reads as a unit, not a task ("推动纳入平台")."""

@@ -630,19 +630,7 @@ def list_answer(
     literal = [u for u in literal if not any(u != v and u in v for v in literal)]
     who = _join(question.officials or tuple(literal) or question.units)
     if question.officials or question.units:
-        filters = (replace(scope, officials=question.officials) if question.officials
-                   else replace(scope, units=question.units))
-        leads_only = bool(question.units) and not question.officials and _lists_leads(question)
-        variants = {v for u in question.units for v in index.unit_variants(u)}
-        roles = load_roles()
-        for clause in index.clauses_matching(filters):
-            item = index.items[clause.item_id]
-            # a lead is the item's, or one its clause states in words: the subject of "财政部要加大
-            # 资金支持力度" answers for that sentence, it does not lead the task
-            if leads_only and not (any(names_unit(v, u) for u in clause.lead_units for v in variants)
-                                   and (clause.lead_units == item.lead_units or roles.names_a_role(clause.text))):
-                continue
-            lines_of.setdefault(item.item_id, (item, []))[1].append(clause)
+        lines_of = _clauses_of_whom(question, index, scope)
     items = [item for item, _ in lines_of.values()]
     sections = _sections_named(question.text, items)
     if sections:
@@ -672,6 +660,26 @@ def list_answer(
         citation = cite(item, doc, 1.0)
         citations.append(replace(citation, text=text) if own else citation)
     return Answer(question.text, "list", True, "\n".join(lines), AnswerFields(), tuple(citations))
+
+
+def _clauses_of_whom(question: Question, index: HybridIndex, scope: Filters) -> dict[str, tuple[Item, list[Clause]]]:
+    """The clauses of the named official's or unit's tasks, by item (only the tasks it leads when the
+    question asks for those)."""
+    filters = (replace(scope, officials=question.officials) if question.officials
+               else replace(scope, units=question.units))
+    leads_only = bool(question.units) and not question.officials and _lists_leads(question)
+    variants = {v for u in question.units for v in index.unit_variants(u)}
+    roles = load_roles()
+    lines_of: dict[str, tuple[Item, list[Clause]]] = {}
+    for clause in index.clauses_matching(filters):
+        item = index.items[clause.item_id]
+        # a lead is the item's, or one its clause states in words: the subject of "财政部要加大
+        # 资金支持力度" answers for that sentence, it does not lead the task
+        if leads_only and not (any(names_unit(v, u) for u in clause.lead_units for v in variants)
+                               and (clause.lead_units == item.lead_units or roles.names_a_role(clause.text))):
+            continue
+        lines_of.setdefault(item.item_id, (item, []))[1].append(clause)
+    return lines_of
 
 
 def covered_share(phrases: tuple[str, ...], title: str) -> float:

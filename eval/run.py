@@ -130,8 +130,6 @@ def main(args: argparse.Namespace, config) -> int:
         from eval.search import main as search_main
 
         return search_main(args, config)
-    from qa.service import PolicyQA, load_embedder
-
     if not args.out:  # the tracked reports in eval/ change only when asked (--out eval/report)
         import tempfile
 
@@ -142,15 +140,26 @@ def main(args: argparse.Namespace, config) -> int:
     except (GoldError, OSError) as exc:
         print(f"policyqa eval: {exc}", file=sys.stderr)
         return 2
-    systems: dict = {}
-    service = None
-    sources = None
-    if getattr(args, "docs", None):
+    sources = [Path(d) for d in args.docs] if getattr(args, "docs", None) else None
+    if sources:
         import dataclasses
         import tempfile
 
-        sources = [Path(d) for d in args.docs]
         config = dataclasses.replace(config, data_dir=Path(tempfile.mkdtemp(prefix="policyqa-eval-")))
+    systems = _systems(args, config, sources)
+    report = evaluate(gold_path, systems, Path(args.out))
+    _print_summary(report)
+    print(f"report: {Path(args.out) / 'report.md'}")
+    return 0
+
+
+def _systems(args: argparse.Namespace, config, sources: list[Path] | None) -> dict:
+    """The systems to score: policyqa in process (built from `sources`, or the configured index) or over
+    HTTP, and with --baselines the retrieval-only and vanilla-RAG baselines."""
+    from qa.service import PolicyQA, load_embedder
+
+    systems: dict = {}
+    service = None
     if args.url:
         from eval.systems import policyqa_http
 
@@ -178,7 +187,10 @@ def main(args: argparse.Namespace, config) -> int:
         systems["bm25_only"] = retrieval_only(service.index, "bm25")
         systems["dense_only"] = retrieval_only(service.index, "dense")
         systems["vanilla_rag"] = VanillaRAG(service.embedder, sources or bundled_sources())
-    report = evaluate(gold_path, systems, Path(args.out))
+    return systems
+
+
+def _print_summary(report: dict) -> None:
     for name, res in report["results"].items():
         m = res["overall"]
         print(f"{name:12s} accuracy {m['accuracy']:.1%}  citation@1 {_cell(m['citation@1'])}  "
@@ -187,5 +199,3 @@ def main(args: argparse.Namespace, config) -> int:
     for key in ("per_document", "per_class"):
         for name, m in ours.get(key, {}).items():
             print(f"  {name:42s} {m['questions']:4d}  accuracy {m['accuracy']:.1%}")
-    print(f"report: {Path(args.out) / 'report.md'}")
-    return 0

@@ -98,6 +98,20 @@ class HistoryTurn(BaseModel):
     content: str
 
 
+def _ask_out(a) -> AskOut:
+    return AskOut(question=a.question, found=a.found, answer=a.answer, intent=a.intent,
+                  lead_officials=list(a.fields.lead_officials), lead_units=list(a.fields.lead_units),
+                  units=list(a.fields.units), deadline=a.fields.deadline, targets=[t.text for t in a.fields.targets],
+                  citations=[CitationOut(ref=c.ref, doc_id=c.doc_id, item_id=c.item_id, text=c.text)
+                             for c in a.citations], reason=a.reason)
+
+
+def _task_out(t) -> TaskOut:
+    return TaskOut(item_id=t.item.item_id, ref=t.ref, text=t.item.text, lead_officials=list(t.item.lead_officials),
+                   lead_units=list(t.item.lead_units), units=list(t.item.units), deadline=t.item.deadline,
+                   due_end=t.due.end.isoformat() if t.due and t.due.end else None)
+
+
 def create_mcp(service: Callable[[], PolicyQA]) -> FastMCP:
     """The MCP server; `service()` gives the loaded service (it raises while there is none)."""
     mcp = FastMCP(
@@ -115,13 +129,7 @@ def create_mcp(service: Callable[[], PolicyQA]) -> FastMCP:
                           "返回由条目字段组成的回答和出处；可带上之前的对话 history 以便追问（如“那它的完成时限呢？”）。")
     def ask(question: str, history: list[HistoryTurn] | None = None) -> AskOut:
         turns = tuple(Turn(t.role, t.content) for t in history or ())
-        a = service().ask(question, 5, None, turns)
-        return AskOut(question=a.question, found=a.found, answer=a.answer, intent=a.intent,
-                      lead_officials=list(a.fields.lead_officials), lead_units=list(a.fields.lead_units),
-                      units=list(a.fields.units), deadline=a.fields.deadline,
-                      targets=[t.text for t in a.fields.targets],
-                      citations=[CitationOut(ref=c.ref, doc_id=c.doc_id, item_id=c.item_id, text=c.text)
-                                 for c in a.citations], reason=a.reason)
+        return _ask_out(service().ask(question, 5, None, turns))
 
     @mcp.tool(description="按关键词检索条目（如“5G基站”“充电桩”），返回匹配的条目、责任单位和量化目标。")
     def search(query: str, unit: str | None = None, limit: int = Field(10, ge=1, le=100)) -> SearchOut:
@@ -140,10 +148,7 @@ def create_mcp(service: Callable[[], PolicyQA]) -> FastMCP:
               q: str | None = None, limit: int = Field(100, ge=1, le=1000)) -> TasksOut:
         page = list_tasks(service().index, TaskQuery(unit=unit, role=role, official=official, doc_id=doc,
                                                      due_before=due_before, due_after=due_after, q=q, limit=limit))
-        return TasksOut(total=page.total, tasks=[
-            TaskOut(item_id=t.item.item_id, ref=t.ref, text=t.item.text, lead_officials=list(t.item.lead_officials),
-                    lead_units=list(t.item.lead_units), units=list(t.item.units), deadline=t.item.deadline,
-                    due_end=t.due.end.isoformat() if t.due and t.due.end else None) for t in page.tasks])
+        return TasksOut(total=page.total, tasks=[_task_out(t) for t in page.tasks])
 
     @mcp.tool(description="按 item_id 取一个条目的全部字段和出处（item_id 来自 ask、search 或 tasks 的结果）。")
     def get_item(item_id: str) -> ItemOut:

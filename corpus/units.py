@@ -37,10 +37,6 @@ _PLACE_PREFIX = re.compile(r"^[\u4e00-\u9fa5]{2,3}(?:省|市|自治区|自治州
 # "X、Y等和各省级人民政府", "X等部门及各区政府": 等 closes the first list, the joiner adds more units
 _ETC_JOINED = re.compile(r"等(?:有关|相关|其他)?(?:部门|单位|机构)?(?:以及|和|及|与)(?=[\u4e00-\u9fa5]{2})")
 _SECTOR_DEPARTMENT = re.compile(r"(?:各级|各地)?[\u4e00-\u9fa5]{2,8}?(?:行政)?(?:主管)?部门")
-_NOT_A_SECTOR = ("有关", "相关", "其他", "职能", "主管", "责任", "牵头", "配合", "协作", "成员", "业务", "各有关", "各相关",
-                 "各部门", "各职能", "上级", "下级", "同级", "本级", "执法", "监管")
-_PREPOSITIONS = ("根据", "按照", "依据", "围绕", "对于", "关于", "通过", "经过", "由于", "结合", "配合", "会同", "基于",
-                 "依托", "针对", "面向", "鼓励", "支持", "引导", "推动")
 _TRAILING_ETC = re.compile(r"等(?:有关|相关|其他)?(?:[\u4e00-\u9fa5]{0,8}(?:部门|单位|机构))?$")
 
 
@@ -62,6 +58,7 @@ class UnitLexicon:
     not_units: frozenset[str]
     weak: frozenset[str] = frozenset()
     known: frozenset[str] = field(default_factory=frozenset)
+    prepositions: tuple[str, ...] = ()  # what an actor goes by ("根据区网格中心要求"): never the start of a unit
 
     def with_known(self, names) -> UnitLexicon:
         extra = frozenset(n for n in names if 2 <= len(n) <= 40)
@@ -96,7 +93,7 @@ class UnitLexicon:
             return True
         if re.search(r"[由对将把在为的是]", _outside_brackets(bare)[1:]):
             return False  # "各项条款由责任部门": a clause, not a name
-        if bare.startswith(_PREPOSITIONS):
+        if bare.startswith(self.prepositions):
             return False  # "根据区网格中心要求": what the actor goes by, not the actor
         if is_sector_department(bare):
             return True  # "自然资源部门要…", "住房城乡建设部门": a sector's departments, at every level
@@ -126,8 +123,13 @@ class UnitLexicon:
 
 def is_sector_department(name: str) -> bool:
     """"自然资源部门", "各地教育部门": a sector's departments named by the sector, not one body."""
-    return (_SECTOR_DEPARTMENT.fullmatch(name) is not None and not name.startswith(_NOT_A_SECTOR)
+    return (_SECTOR_DEPARTMENT.fullmatch(name) is not None and not name.startswith(_not_a_sector())
             and not re.search(r"[跨多诸各]部门$", name))
+
+
+@lru_cache(maxsize=1)
+def _not_a_sector() -> tuple[str, ...]:
+    return tuple(_read_words("organs.tsv").get("not_sector", ()))
 
 
 def strip_alias(unit: str) -> str:
@@ -199,6 +201,7 @@ def default_lexicon() -> UnitLexicon:
         generic=frozenset(words.get("generic", ())),
         not_units=frozenset(words.get("not", ())),
         weak=frozenset(words.get("weak", ())),
+        prepositions=tuple(words.get("preposition", ())),
         known=frozenset(known),
     )
 
